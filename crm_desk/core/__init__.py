@@ -1,0 +1,1 @@
+"""The Qt-free domain: every write goes through the services in this package."""

@@ -1,0 +1,258 @@
+"""Full-text search over tickets (subject, message text, senders) and contacts, on both engines.
+
+Why our own tokens: SQLite's FTS5 trigram tokenizer cannot find a two-character Japanese word
+(注文, 返品), and PostgreSQL's parsers do not segment Japanese at all. So text is cut into terms
+here, once, the same way for both engines, and stored pre-tokenized in ``search_docs.body``:
+
+* runs of kana and kanji become overlapping bigrams plus the run's last character
+  (``請求書を`` → ``請求 求書 書を を``), the classic n-gram approach for CJK;
+* everything else becomes lower-cased words (``taro@example.co.jp`` → ``taro example co jp``);
+* text is NFKC-normalised first, so full-width ``ＡＢＣ`` and half-width ``ﾊﾝｶｸ`` match their
+  ordinary forms.
+
+A query term becomes a phrase of the same tokens, so 請求書 is the phrase ``請求 求書``; a
+two-character term is one token; a single character and the last term typed are prefixes.
+SQLite matches with FTS5 (unicode61 over the tokens) ranked by bm25; PostgreSQL with a
+``tsvector`` (the ``simple`` configuration) ranked by ``ts_rank_cd``.
+
+Ranking is by relevance among the newest ``RANK_WINDOW`` matching documents: a term found in
+half a million tickets is answered in milliseconds, and for a support queue the newest matches
+are the ones wanted. Below that many matches, the ranking covers every match.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Row, select, text, update
+from sqlalchemy.orm import Session
+
+from crm_desk.store.models import Company, Contact, Message, SearchDoc, Ticket
+
+RANK_WINDOW = 2000
+MAX_QUERY_TERMS = 16
+
+# Hiragana, katakana (with the prolongation mark), CJK unified ideographs and extension A,
+# compatibility ideographs (﨑), and the iteration marks 々 〆.
+_CJK_CLASS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005\u3006"
+_TOKEN_RUN = re.compile(rf"[{_CJK_CLASS}]+|[^\W_{_CJK_CLASS}]+")
+_CJK_START = re.compile(rf"[{_CJK_CLASS}]")
+
+
+def normalise(value: str) -> str:
+    return unicodedata.normalize("NFKC", value).lower()
+
+
+def _is_cjk(run: str) -> bool:
+    return _CJK_START.match(run) is not None
+
+
+def _bigrams(run: str) -> list[str]:
+    if len(run) == 1:
+        return [run]
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+def tokenize(value: str) -> Iterator[str]:
+    """The index terms of ``value``, in order (see the module docstring)."""
+    for match in _TOKEN_RUN.finditer(normalise(value)):
+        run = match.group()
+        if _is_cjk(run):
+            yield from _bigrams(run)
+            if len(run) > 1:
+                yield run[-1]  # so a one-character query (a prefix) finds the run's last char
+        else:
+            yield run
+
+
+def index_text(*parts: str | None) -> str:
+    """The ``search_docs.body`` for these pieces of text."""
+    return " ".join(token for part in parts if part for token in tokenize(part))
+
+
+@dataclass(frozen=True)
+class QueryTerm:
+    tokens: tuple[str, ...]
+    prefix: bool
+
+
+def parse_query(query: str) -> list[QueryTerm]:
+    """Whitespace-separated terms, each a phrase of tokens; all terms must match."""
+    terms: list[QueryTerm] = []
+    words = query.split()
+    for index, word in enumerate(words[:MAX_QUERY_TERMS]):
+        is_last = index == len(words) - 1
+        for match in _TOKEN_RUN.finditer(normalise(word)):
+            run = match.group()
+            if _is_cjk(run):
+                tokens = tuple(_bigrams(run))
+                terms.append(QueryTerm(tokens, prefix=len(run) == 1))
+            else:
+                terms.append(QueryTerm((run,), prefix=is_last))
+    return terms
+
+
+def fts5_expression(terms: Sequence[QueryTerm]) -> str:
+    # Tokens hold only word characters, so quoting cannot be broken out of.
+    return " AND ".join(f'"{" ".join(t.tokens)}"' + ("*" if t.prefix else "") for t in terms)
+
+
+def tsquery_expression(terms: Sequence[QueryTerm]) -> str:
+    phrases = []
+    for term in terms:
+        quoted = [f"'{token}'" for token in term.tokens]
+        if term.prefix:
+            quoted[-1] += ":*"
+        phrases.append("(" + " <-> ".join(quoted) + ")")
+    return " & ".join(phrases)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    kind: str  # "ticket" | "contact"
+    id: int
+    title: str
+    detail: str
+    status: str | None
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    query: str
+    hits: list[SearchHit]
+    offset: int
+    limit: int
+    has_more: bool
+
+
+def _ranked_doc_rows(
+    session: Session, terms: Sequence[QueryTerm], limit: int, offset: int
+) -> Sequence[Row[tuple[int | None, int | None, float]]]:
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        sql = text(
+            """
+            SELECT d.ticket_id, d.contact_id, w.score FROM (
+                SELECT rowid AS doc_id, bm25(search_fts) AS score FROM search_fts
+                WHERE search_fts MATCH :expr ORDER BY rowid DESC LIMIT :window
+            ) AS w JOIN search_docs AS d ON d.id = w.doc_id
+            ORDER BY w.score, w.doc_id DESC LIMIT :limit OFFSET :offset
+            """
+        )
+        params = {"expr": fts5_expression(terms)}
+    else:
+        sql = text(
+            """
+            SELECT w.ticket_id, w.contact_id, w.score FROM (
+                SELECT id, ticket_id, contact_id, -ts_rank_cd(tsv, q) AS score
+                FROM search_docs, to_tsquery('simple', :expr) AS q
+                WHERE tsv @@ q ORDER BY id DESC LIMIT :window
+            ) AS w ORDER BY w.score, w.id DESC LIMIT :limit OFFSET :offset
+            """
+        )
+        params = {"expr": tsquery_expression(terms)}
+    params |= {"window": RANK_WINDOW, "limit": limit, "offset": offset}
+    return session.execute(sql, params).tuples().all()  # type: ignore[return-value]
+
+
+def search(session: Session, query: str, *, limit: int = 50, offset: int = 0) -> SearchPage:
+    """Tickets and contacts matching every term of ``query``, best first, one page."""
+    limit = max(1, min(limit, 500))
+    offset = max(0, offset)
+    terms = parse_query(query)
+    if not terms:
+        return SearchPage(query, [], offset, limit, has_more=False)
+    rows = _ranked_doc_rows(session, terms, limit + 1, offset)
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    ticket_ids = [r[0] for r in rows if r[0] is not None]
+    contact_ids = [r[1] for r in rows if r[1] is not None]
+    tickets = {
+        t.id: t
+        for t in session.execute(
+            select(Ticket.id, Ticket.subject, Ticket.status, Contact.email)
+            .outerjoin(Contact, Contact.id == Ticket.contact_id)
+            .where(Ticket.id.in_(ticket_ids))
+        )
+    }
+    contacts = {
+        c.id: c
+        for c in session.execute(
+            select(Contact.id, Contact.name, Contact.email, Contact.lifecycle).where(
+                Contact.id.in_(contact_ids)
+            )
+        )
+    }
+    hits: list[SearchHit] = []
+    for ticket_id, contact_id, score in rows:
+        if ticket_id is not None and ticket_id in tickets:
+            t = tickets[ticket_id]
+            hits.append(SearchHit("ticket", t.id, t.subject, t.email or "", t.status, -score))
+        elif contact_id is not None and contact_id in contacts:
+            c = contacts[contact_id]
+            hits.append(SearchHit("contact", c.id, c.name or c.email, c.email, c.lifecycle, -score))
+    return SearchPage(query, hits, offset, limit, has_more)
+
+
+# --- keeping the index in step; called by the core services inside their transaction ---
+
+
+def append_to_ticket(session: Session, ticket_id: int, *parts: str | None) -> None:
+    """Add text (a new message, say) to a ticket's document, creating it if needed."""
+    tokens = index_text(*parts)
+    if not tokens:
+        return
+    result = session.execute(
+        update(SearchDoc)
+        .where(SearchDoc.ticket_id == ticket_id)
+        .values(body=SearchDoc.body + " " + tokens)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        session.add(SearchDoc(ticket_id=ticket_id, body=tokens))
+        session.flush()
+
+
+def ticket_document(session: Session, ticket_id: int) -> str:
+    subject = session.scalar(select(Ticket.subject).where(Ticket.id == ticket_id))
+    message_parts: Iterable[tuple[str | None, str | None, str | None]] = session.execute(
+        select(Message.subject, Message.from_address, Message.body_text)
+        .where(Message.ticket_id == ticket_id)
+        .order_by(Message.id)
+    ).tuples()
+    return index_text(subject, *(part for row in message_parts for part in row))
+
+
+def reindex_ticket(session: Session, ticket_id: int) -> None:
+    """Rebuild a ticket's document from scratch (after a merge or a subject change)."""
+    _upsert(session, SearchDoc.ticket_id, ticket_id, ticket_document(session, ticket_id))
+
+
+def contact_document(session: Session, contact: Contact) -> str:
+    company = (
+        session.scalar(select(Company.name).where(Company.id == contact.company_id))
+        if contact.company_id
+        else None
+    )
+    return index_text(contact.name, contact.name_kana, contact.email, contact.phone, company)
+
+
+def reindex_contact(session: Session, contact: Contact) -> None:
+    _upsert(session, SearchDoc.contact_id, contact.id, contact_document(session, contact))
+
+
+def _upsert(session: Session, key: object, key_value: int, body: str) -> None:
+    result = session.execute(
+        update(SearchDoc)
+        .where(key == key_value)  # type: ignore[arg-type]
+        .values(body=body)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        column = "ticket_id" if key is SearchDoc.ticket_id else "contact_id"
+        session.add(SearchDoc(**{column: key_value, "body": body}))
+        session.flush()

@@ -1,0 +1,1 @@
+"""The web inquiry-form service. Qt-free."""

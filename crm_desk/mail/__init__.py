@@ -1,0 +1,1 @@
+"""Mail: parsing, charsets, sanitizing, IMAP sync and the SMTP outbox. Qt-free."""
