@@ -25,8 +25,25 @@ from crm_desk.errors import ConfigurationError
 
 # Mount types on which SQLite's locking is unreliable (and WAL does not work at all).
 NETWORK_FILESYSTEMS = frozenset(
-    {"nfs", "nfs4", "cifs", "smb", "smb2", "smb3", "smbfs", "afs", "9p", "fuse.sshfs", "ncpfs",
-     "glusterfs", "ceph", "fuse.glusterfs", "fuse.cephfs", "davfs", "fuse.davfs2"}
+    {
+        "nfs",
+        "nfs4",
+        "cifs",
+        "smb",
+        "smb2",
+        "smb3",
+        "smbfs",
+        "afs",
+        "9p",
+        "fuse.sshfs",
+        "ncpfs",
+        "glusterfs",
+        "ceph",
+        "fuse.glusterfs",
+        "fuse.cephfs",
+        "davfs",
+        "fuse.davfs2",
+    }
 )
 
 SQLITE_BUSY_TIMEOUT_S = 30.0
@@ -42,7 +59,9 @@ class MountInfo:
 def _unescape_mount_field(field: str) -> str:
     # /proc/mounts escapes space, tab, newline and backslash as octal.
     return (
-        field.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n")
+        field.replace("\\040", " ")
+        .replace("\\011", "\t")
+        .replace("\\012", "\n")
         .replace("\\134", "\\")
     )
 
@@ -129,7 +148,9 @@ class Database:
         if self.is_sqlite:
             path = self.sqlite_path
             if path is None:
-                raise ConfigurationError("an in-memory SQLite database cannot be shared; give a file")
+                raise ConfigurationError(
+                    "an in-memory SQLite database cannot be shared; give a file"
+                )
             refuse_network_filesystem(path)
             path.parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}

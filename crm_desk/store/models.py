@@ -18,7 +18,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    Date,
     DateTime,
     Dialect,
     ForeignKey,
@@ -255,9 +254,13 @@ class Contact(Base):
     points: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
+    __mapper_args__ = {"version_id_col": version}
+
     company: Mapped[Company | None] = relationship()
+    updated_by: Mapped[Agent | None] = relationship()
 
 
 class Deal(Base):
@@ -351,6 +354,9 @@ class Ticket(Base):
     due_at: Mapped[datetime | None] = mapped_column()
     message_count: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+    # Every ORM UPDATE of a ticket carries "WHERE version = <read version>": a compare-and-set.
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def number(self) -> int:
@@ -492,7 +498,9 @@ class Quarantine(Base):
 
     __tablename__ = "quarantine"
     __table_args__ = (
-        UniqueConstraint("mailbox_id", "folder", "uidvalidity", "uid", name="uq_quarantine_imap_key"),
+        UniqueConstraint(
+            "mailbox_id", "folder", "uidvalidity", "uid", name="uq_quarantine_imap_key"
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -103,7 +103,9 @@ def upgrade(db: Database, target: str = "head", *, backup: bool = True) -> Upgra
     # One transaction for every step: a crash mid-upgrade leaves the old schema whole.
     with db.engine.execution_options(crm_desk_write=True).begin() as connection:
         if db.is_postgres:
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_UPGRADE_LOCK})
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_UPGRADE_LOCK}
+            )
             before = current_revision(connection)  # another desktop may have done it meanwhile
         config.attributes["connection"] = connection
         command.upgrade(config, target)

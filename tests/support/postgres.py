@@ -22,7 +22,7 @@ from pathlib import Path
 PG_BIN_CANDIDATES = [Path("/usr/lib/postgresql") / v / "bin" for v in ("17", "16", "15")]
 
 
-class PostgresUnavailable(RuntimeError):
+class PostgresUnavailableError(RuntimeError):
     pass
 
 
@@ -32,7 +32,7 @@ def _pg_bin(name: str) -> str:
             return str(directory / name)
     found = shutil.which(name)
     if found is None:
-        raise PostgresUnavailable(
+        raise PostgresUnavailableError(
             f"{name} not found: install PostgreSQL (apt-get install postgresql) to run these tests"
         )
     return found
@@ -71,22 +71,41 @@ class PostgresCluster:
             entry = pwd.getpwnam(self.run_as)
             os.chown(self.root, entry.pw_uid, entry.pw_gid)
         init = self._run(
-            _pg_bin("initdb"), "-D", str(self.data_dir), "-U", "postgres", "--auth=trust",
-            "-E", "UTF8", "--locale=C.UTF-8", "--no-sync",
+            _pg_bin("initdb"),
+            "-D",
+            str(self.data_dir),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
         )
         if init.returncode != 0:
-            raise PostgresUnavailable(f"initdb failed: {init.stderr.strip()}")
-        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=200"
+            raise PostgresUnavailableError(f"initdb failed: {init.stderr.strip()}")
+        options = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        )
         if not self.durable:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 
         started = self._run(
-            _pg_bin("pg_ctl"), "-D", str(self.data_dir), "-o", options,
-            "-l", str(self.root / "server.log"), "-w", "-t", "60", "start",
+            _pg_bin("pg_ctl"),
+            "-D",
+            str(self.data_dir),
+            "-o",
+            options,
+            "-l",
+            str(self.root / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
         )
         if started.returncode != 0:
             log = (self.root / "server.log").read_text(errors="replace")[-2000:]
-            raise PostgresUnavailable(f"pg_ctl start failed: {started.stderr.strip()}\n{log}")
+            raise PostgresUnavailableError(f"pg_ctl start failed: {started.stderr.strip()}\n{log}")
 
     def stop(self) -> None:
         self._run(_pg_bin("pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "-w", "stop")
@@ -111,9 +130,9 @@ def running_cluster(*, durable: bool = False) -> Iterator[PostgresCluster]:
         try:
             pwd.getpwnam(run_as)
         except KeyError as exc:
-            raise PostgresUnavailable("running as root, but there is no postgres user") from exc
+            raise PostgresUnavailableError("running as root, but there is no postgres user") from exc
     root = Path(tempfile.mkdtemp(prefix="crm-desk-pg-"))
-    os.chmod(root, 0o755)  # the postgres user must reach the data dir below it
+    root.chmod(0o755)  # the postgres user must reach the data dir below it
     cluster = PostgresCluster(root / "cluster", free_port(), run_as, durable)
     try:
         cluster.start()

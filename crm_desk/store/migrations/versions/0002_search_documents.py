@@ -103,7 +103,10 @@ def _backfill() -> None:
             parts[ticket_id].extend((subject, sender, body))
         connection.execute(
             docs.insert(),
-            [{"ticket_id": t, "contact_id": None, "body": index_text(*p)} for t, p in parts.items()],
+            [
+                {"ticket_id": t, "contact_id": None, "body": index_text(*p)}
+                for t, p in parts.items()
+            ],
         )
 
 

@@ -1,0 +1,73 @@
+"""The change feed and the audit trail, written by every service in the same transaction.
+
+Desktops poll ``changes`` for ``seq > last_seen``. On PostgreSQL, sequence numbers are handed
+out at insert time but become visible at commit, so a later-committing transaction could
+publish a *smaller* seq after a reader has moved past it. Taking a transaction-scoped advisory
+lock just before appending (and holding it to commit) makes commit order equal seq order; the
+lock is held only for the last moments of a transaction, since services append to the feed
+last. On SQLite, ``BEGIN IMMEDIATE`` already serialises writers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from crm_desk.store.models import Agent, Change, Event
+
+_FEED_LOCK = 0x63726D02  # any constant, shared by every writer of one database
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    seq: int
+    entity: str
+    entity_id: int | None
+    kind: str
+    agent_id: int | None
+
+
+def _lock_feed(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql" and not session.info.get("feed_locked"):
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _FEED_LOCK})
+        session.info["feed_locked"] = True
+
+
+def record(
+    session: Session,
+    actor: Agent | None,
+    *,
+    entity: str,
+    entity_id: int | None,
+    kind: str,
+    ticket_id: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Append an audit event (for ticket-related writes) and a change-feed row.
+
+    Call it as the last step of a service: nothing should lock rows after it.
+    """
+    actor_id = actor.id if actor is not None else None
+    if ticket_id is not None or data is not None:
+        session.add(Event(agent_id=actor_id, ticket_id=ticket_id, kind=kind, data=data or {}))
+    _lock_feed(session)
+    session.add(Change(entity=entity, entity_id=entity_id, kind=kind, agent_id=actor_id))
+    session.flush()
+
+
+def latest_seq(session: Session) -> int:
+    return int(session.scalar(select(func.coalesce(func.max(Change.seq), 0))) or 0)
+
+
+def changes_since(session: Session, seq: int, limit: int = 1000) -> Sequence[FeedItem]:
+    rows = session.execute(
+        select(Change.seq, Change.entity, Change.entity_id, Change.kind, Change.agent_id)
+        .where(Change.seq > seq)
+        .order_by(Change.seq)
+        .limit(limit)
+    )
+    return [FeedItem(*row) for row in rows]
