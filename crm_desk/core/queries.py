@@ -1,0 +1,348 @@
+"""Read-side queries: the queue (keyset-paged), one ticket with its customer, database facts.
+
+Nothing here writes. The queue is paged by key, never by OFFSET: the next page starts after the
+last row's (sort value, id), so page 20,000 costs what page 1 costs, on indexes that match the
+sorts (see the indexes on ``Ticket``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.orm import Session, aliased, selectinload
+
+from crm_desk.errors import NotFoundError, ValidationError
+from crm_desk.store.models import (
+    Agent,
+    Category,
+    Contact,
+    Deal,
+    Message,
+    Order,
+    Ticket,
+)
+
+# Sort key -> (column, its position in the row of _queue_select(), for the page cursor).
+SORTABLE: dict[str, Any] = {
+    "updated": Ticket.updated_at,
+    "created": Ticket.created_at,
+    "number": Ticket.id,
+    "priority": Ticket.priority_rank,
+    "status": Ticket.status,
+    "subject": Ticket.subject,
+}
+_CURSOR_POSITION = {
+    "updated": 12,
+    "created": 11,
+    "number": 0,
+    "priority": 16,
+    "status": 2,
+    "subject": 1,
+}
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    statuses: tuple[str, ...] = ()
+    assignee_id: int | None = None
+    unassigned: bool = False
+    category_id: int | None = None
+    mailbox_id: int | None = None
+    contact_id: int | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        where: list[ColumnElement[bool]] = []
+        if self.statuses:
+            where.append(Ticket.status.in_(self.statuses))
+        if self.unassigned:
+            where.append(Ticket.assignee_id.is_(None))
+        elif self.assignee_id is not None:
+            where.append(Ticket.assignee_id == self.assignee_id)
+        if self.category_id is not None:
+            where.append(Ticket.category_id == self.category_id)
+        if self.mailbox_id is not None:
+            where.append(Ticket.mailbox_id == self.mailbox_id)
+        if self.contact_id is not None:
+            where.append(Ticket.contact_id == self.contact_id)
+        return where
+
+
+@dataclass(frozen=True)
+class TicketSort:
+    key: str = "updated"
+    descending: bool = True
+
+    def __post_init__(self) -> None:
+        if self.key not in SORTABLE:
+            raise ValidationError(f"sort must be one of {', '.join(SORTABLE)}; got {self.key!r}")
+
+
+@dataclass(frozen=True)
+class TicketRow:
+    id: int
+    subject: str
+    status: str
+    priority: str
+    category: str | None
+    category_en: str | None
+    contact_name: str | None
+    contact_email: str | None
+    assignee_id: int | None
+    assignee_name: str | None
+    assignee_email: str | None
+    created_at: datetime
+    updated_at: datetime
+    due_at: datetime | None
+    message_count: int
+    version: int
+
+
+_Assignee = aliased(Agent)
+
+
+def _queue_select() -> Select[Any]:
+    return (
+        select(
+            Ticket.id, Ticket.subject, Ticket.status, Ticket.priority, Category.name,
+            Category.name_en, Contact.name, Contact.email, Ticket.assignee_id,
+            _Assignee.name, _Assignee.email, Ticket.created_at, Ticket.updated_at,
+            Ticket.due_at, Ticket.message_count, Ticket.version, Ticket.priority_rank,
+        )
+        .outerjoin(Category, Category.id == Ticket.category_id)
+        .outerjoin(Contact, Contact.id == Ticket.contact_id)
+        .outerjoin(_Assignee, _Assignee.id == Ticket.assignee_id)
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[TicketRow]
+    cursor: tuple[Any, int] | None  # pass as ``after`` for the next page; None at the end
+
+
+def list_tickets(
+    session: Session,
+    flt: TicketFilter = TicketFilter(),
+    sort: TicketSort = TicketSort(),
+    *,
+    limit: int = 50,
+    after: tuple[Any, int] | None = None,
+) -> QueuePage:
+    """One page of the queue; ``after`` is the cursor of the previous page."""
+    column = SORTABLE[sort.key]
+    query = _queue_select().where(*flt.conditions())
+    if after is not None:
+        value, last_id = after
+        if sort.descending:
+            query = query.where(or_(column < value, and_(column == value, Ticket.id < last_id)))
+        else:
+            query = query.where(or_(column > value, and_(column == value, Ticket.id > last_id)))
+    if column is Ticket.id:
+        order = [Ticket.id.desc() if sort.descending else Ticket.id.asc()]
+    elif sort.descending:
+        order = [column.desc(), Ticket.id.desc()]
+    else:
+        order = [column.asc(), Ticket.id.asc()]
+    rows = session.execute(query.order_by(*order).limit(limit + 1)).all()
+    more = len(rows) > limit
+    page = [TicketRow(*row[:16]) for row in rows[:limit]]
+    cursor = None
+    if more and page:
+        last = rows[limit - 1]
+        cursor = (last[_CURSOR_POSITION[sort.key]], last[0])
+    return QueuePage(page, cursor)
+
+
+def count_tickets(session: Session, flt: TicketFilter = TicketFilter()) -> int:
+    return int(session.scalar(select(func.count(Ticket.id)).where(*flt.conditions())) or 0)
+
+
+def category_by_name(session: Session, name: str) -> Category:
+    category = session.scalar(
+        select(Category).where(
+            or_(Category.name == name, func.lower(Category.name_en) == name.lower())
+        )
+    )
+    if category is None:
+        raise NotFoundError(f"no category named {name!r}")
+    return category
+
+
+# --- one ticket, with the customer's history -------------------------------------------------
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def money(value: Decimal | None) -> str | None:
+    return f"{value:.2f}" if value is not None else None
+
+
+@dataclass
+class CustomerSummary:
+    order_count: int = 0
+    lifetime_spend: Decimal = Decimal(0)
+    average_order_value: Decimal = Decimal(0)
+    first_purchase: datetime | None = None
+    last_purchase: datetime | None = None
+    points: int = 0
+    currencies: list[str] = field(default_factory=list)
+
+
+def customer_summary(session: Session, contact_id: int) -> CustomerSummary:
+    """Purchase figures over orders that were not cancelled or returned."""
+    count, total, first, last = session.execute(
+        select(
+            func.count(Order.id), func.coalesce(func.sum(Order.total), 0),
+            func.min(Order.ordered_at), func.max(Order.ordered_at),
+        ).where(Order.contact_id == contact_id, Order.status.not_in(("cancelled", "returned")))
+    ).one()  # fmt: skip
+    contact = session.get(Contact, contact_id)
+    total = Decimal(total)
+    summary = CustomerSummary(
+        order_count=int(count),
+        lifetime_spend=total,
+        average_order_value=(total / count).quantize(Decimal("0.01")) if count else Decimal(0),
+        first_purchase=first,
+        last_purchase=last,
+        points=contact.points if contact else 0,
+    )
+    # SQLite returns text for MIN/MAX over a TypeDecorator column in an aggregate.
+    if isinstance(summary.first_purchase, str):
+        summary.first_purchase = datetime.fromisoformat(summary.first_purchase + "+00:00")
+        summary.last_purchase = datetime.fromisoformat(str(summary.last_purchase) + "+00:00")
+    return summary
+
+
+def contact_orders(session: Session, contact_id: int, limit: int = 200) -> Sequence[Order]:
+    return session.scalars(
+        select(Order)
+        .where(Order.contact_id == contact_id)
+        .options(selectinload(Order.items))
+        .order_by(Order.ordered_at.desc(), Order.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def contact_deals(session: Session, contact_id: int) -> Sequence[Deal]:
+    return session.scalars(
+        select(Deal).where(Deal.contact_id == contact_id).order_by(Deal.updated_at.desc())
+    ).all()
+
+
+def contact_tickets(
+    session: Session, contact_id: int, *, exclude: int | None = None, limit: int = 100
+) -> Sequence[tuple[int, str, str, datetime]]:
+    query = (
+        select(Ticket.id, Ticket.subject, Ticket.status, Ticket.created_at)
+        .where(Ticket.contact_id == contact_id)
+        .order_by(Ticket.created_at.desc())
+        .limit(limit)
+    )
+    if exclude is not None:
+        query = query.where(Ticket.id != exclude)
+    return session.execute(query).tuples().all()
+
+
+def _agent_json(agent: Agent | None) -> dict[str, Any] | None:
+    if agent is None:
+        return None
+    return {"id": agent.id, "name": agent.name, "email": agent.email, "role": agent.role}
+
+
+def ticket_detail(session: Session, ticket_id: int) -> dict[str, Any]:
+    """Everything `tickets show` prints: the ticket, its messages, its customer's history."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFoundError(f"no ticket #{ticket_id}")
+    messages = session.scalars(
+        select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id)
+    ).all()
+    contact_json: dict[str, Any] | None = None
+    orders_json: list[dict[str, Any]] = []
+    deals_json: list[dict[str, Any]] = []
+    earlier: list[dict[str, Any]] = []
+    summary_json: dict[str, Any] | None = None
+    if ticket.contact is not None:
+        contact = ticket.contact
+        contact_json = {
+            "id": contact.id, "name": contact.name, "name_kana": contact.name_kana,
+            "email": contact.email, "phone": contact.phone,
+            "company": contact.company.name if contact.company else None,
+            "lifecycle": contact.lifecycle, "qualification": contact.qualification,
+            "points": contact.points, "version": contact.version,
+        }  # fmt: skip
+        orders_json = [
+            {
+                "id": o.id, "number": o.number, "ordered_at": iso(o.ordered_at),
+                "status": o.status, "currency": o.currency, "total": money(o.total),
+                "points_earned": o.points_earned, "points_used": o.points_used,
+                "items": [
+                    {"sku": i.sku, "name": i.name, "quantity": i.quantity,
+                     "unit_price": money(i.unit_price)}
+                    for i in o.items
+                ],
+            }
+            for o in contact_orders(session, contact.id)
+        ]  # fmt: skip
+        deals_json = [
+            {
+                "id": d.id, "title": d.title, "stage": d.stage, "amount": money(d.amount),
+                "currency": d.currency, "expected_close": iso(d.expected_close),
+            }
+            for d in contact_deals(session, contact.id)
+        ]  # fmt: skip
+        earlier = [
+            {"number": n, "subject": s, "status": st, "created_at": iso(c)}
+            for n, s, st, c in contact_tickets(session, contact.id, exclude=ticket.id)
+        ]
+        summary = customer_summary(session, contact.id)
+        summary_json = {
+            "order_count": summary.order_count,
+            "lifetime_spend": money(summary.lifetime_spend),
+            "average_order_value": money(summary.average_order_value),
+            "first_purchase": iso(summary.first_purchase),
+            "last_purchase": iso(summary.last_purchase),
+        }
+    return {
+        "number": ticket.id,
+        "subject": ticket.subject,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "category": ticket.category.name if ticket.category else None,
+        "tags": list(ticket.tags or []),
+        "channel": ticket.channel,
+        "assignee": _agent_json(ticket.assignee),
+        "created_at": iso(ticket.created_at),
+        "updated_at": iso(ticket.updated_at),
+        "updated_by": _agent_json(ticket.updated_by),
+        "first_response_at": iso(ticket.first_response_at),
+        "resolved_at": iso(ticket.resolved_at),
+        "due_at": iso(ticket.due_at),
+        "merged_into": ticket.merged_into_id,
+        "version": ticket.version,
+        "messages": [
+            {
+                "id": m.id,
+                "direction": m.direction,
+                "from": m.from_address,
+                "to": m.to_addresses,
+                "subject": m.subject,
+                "created_at": iso(m.created_at),
+                "text": m.body_text,
+                "thread_reason": m.thread_reason,
+            }
+            for m in messages
+        ],  # fmt: skip
+        "contact": contact_json,
+        "customer_summary": summary_json,
+        "orders": orders_json,
+        "deals": deals_json,
+        "earlier_tickets": earlier,
+    }
