@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from crm_desk.errors import NotFoundError, ValidationError
 from crm_desk.store.models import (
     Agent,
+    Base,
     Category,
     Contact,
     Deal,
@@ -108,15 +109,28 @@ _Assignee = aliased(Agent)
 def _queue_select() -> Select[Any]:
     return (
         select(
-            Ticket.id, Ticket.subject, Ticket.status, Ticket.priority, Category.name,
-            Category.name_en, Contact.name, Contact.email, Ticket.assignee_id,
-            _Assignee.name, _Assignee.email, Ticket.created_at, Ticket.updated_at,
-            Ticket.due_at, Ticket.message_count, Ticket.version, Ticket.priority_rank,
+            Ticket.id,
+            Ticket.subject,
+            Ticket.status,
+            Ticket.priority,
+            Category.name,
+            Category.name_en,
+            Contact.name,
+            Contact.email,
+            Ticket.assignee_id,
+            _Assignee.name,
+            _Assignee.email,
+            Ticket.created_at,
+            Ticket.updated_at,
+            Ticket.due_at,
+            Ticket.message_count,
+            Ticket.version,
+            Ticket.priority_rank,
         )
         .outerjoin(Category, Category.id == Ticket.category_id)
         .outerjoin(Contact, Contact.id == Ticket.contact_id)
         .outerjoin(_Assignee, _Assignee.id == Ticket.assignee_id)
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True)
@@ -199,10 +213,12 @@ def customer_summary(session: Session, contact_id: int) -> CustomerSummary:
     """Purchase figures over orders that were not cancelled or returned."""
     count, total, first, last = session.execute(
         select(
-            func.count(Order.id), func.coalesce(func.sum(Order.total), 0),
-            func.min(Order.ordered_at), func.max(Order.ordered_at),
+            func.count(Order.id),
+            func.coalesce(func.sum(Order.total), 0),
+            func.min(Order.ordered_at),
+            func.max(Order.ordered_at),
         ).where(Order.contact_id == contact_id, Order.status.not_in(("cancelled", "returned")))
-    ).one()  # fmt: skip
+    ).one()
     contact = session.get(Contact, contact_id)
     total = Decimal(total)
     summary = CustomerSummary(
@@ -247,7 +263,7 @@ def contact_tickets(
     )
     if exclude is not None:
         query = query.where(Ticket.id != exclude)
-    return session.execute(query).tuples().all()
+    return session.execute(query).all()
 
 
 def _agent_json(agent: Agent | None) -> dict[str, Any] | None:
@@ -272,32 +288,50 @@ def ticket_detail(session: Session, ticket_id: int) -> dict[str, Any]:
     if ticket.contact is not None:
         contact = ticket.contact
         contact_json = {
-            "id": contact.id, "name": contact.name, "name_kana": contact.name_kana,
-            "email": contact.email, "phone": contact.phone,
+            "id": contact.id,
+            "name": contact.name,
+            "name_kana": contact.name_kana,
+            "email": contact.email,
+            "phone": contact.phone,
             "company": contact.company.name if contact.company else None,
-            "lifecycle": contact.lifecycle, "qualification": contact.qualification,
-            "points": contact.points, "version": contact.version,
-        }  # fmt: skip
+            "lifecycle": contact.lifecycle,
+            "qualification": contact.qualification,
+            "points": contact.points,
+            "version": contact.version,
+        }
         orders_json = [
             {
-                "id": o.id, "number": o.number, "ordered_at": iso(o.ordered_at),
-                "status": o.status, "currency": o.currency, "total": money(o.total),
-                "points_earned": o.points_earned, "points_used": o.points_used,
+                "id": o.id,
+                "number": o.number,
+                "ordered_at": iso(o.ordered_at),
+                "status": o.status,
+                "currency": o.currency,
+                "total": money(o.total),
+                "points_earned": o.points_earned,
+                "points_used": o.points_used,
                 "items": [
-                    {"sku": i.sku, "name": i.name, "quantity": i.quantity,
-                     "unit_price": money(i.unit_price)}
+                    {
+                        "sku": i.sku,
+                        "name": i.name,
+                        "quantity": i.quantity,
+                        "unit_price": money(i.unit_price),
+                    }
                     for i in o.items
                 ],
             }
             for o in contact_orders(session, contact.id)
-        ]  # fmt: skip
+        ]
         deals_json = [
             {
-                "id": d.id, "title": d.title, "stage": d.stage, "amount": money(d.amount),
-                "currency": d.currency, "expected_close": iso(d.expected_close),
+                "id": d.id,
+                "title": d.title,
+                "stage": d.stage,
+                "amount": money(d.amount),
+                "currency": d.currency,
+                "expected_close": iso(d.expected_close),
             }
             for d in contact_deals(session, contact.id)
-        ]  # fmt: skip
+        ]
         earlier = [
             {"number": n, "subject": s, "status": st, "created_at": iso(c)}
             for n, s, st, c in contact_tickets(session, contact.id, exclude=ticket.id)
@@ -339,10 +373,42 @@ def ticket_detail(session: Session, ticket_id: int) -> dict[str, Any]:
                 "thread_reason": m.thread_reason,
             }
             for m in messages
-        ],  # fmt: skip
+        ],
         "contact": contact_json,
         "customer_summary": summary_json,
         "orders": orders_json,
         "deals": deals_json,
         "earlier_tickets": earlier,
     }
+
+
+# --- database facts ----------------------------------------------------------------------------
+
+# The entities `db info` counts, in the order it prints them.
+COUNTED_TABLES = (
+    "agents",
+    "tickets",
+    "messages",
+    "contacts",
+    "companies",
+    "deals",
+    "orders",
+    "order_items",
+    "categories",
+    "templates",
+    "mailboxes",
+    "attachments",
+    "quarantine",
+    "outbox",
+    "events",
+    "changes",
+)
+
+
+def table_counts(session: Session) -> dict[str, int]:
+    """Row counts per entity, for `db info`."""
+    tables = Base.metadata.tables
+    counts: dict[str, int] = {}
+    for name in COUNTED_TABLES:
+        counts[name] = int(session.scalar(select(func.count()).select_from(tables[name])) or 0)
+    return counts

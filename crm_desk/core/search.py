@@ -156,7 +156,7 @@ def _ranked_doc_rows(
         )
         params = {"expr": tsquery_expression(terms)}
     params |= {"window": RANK_WINDOW, "limit": limit, "offset": offset}
-    return session.execute(sql, params).tuples().all()  # type: ignore[return-value]
+    return session.execute(sql, params).all()  # type: ignore[return-value]
 
 
 def search(session: Session, query: str, *, limit: int = 50, offset: int = 0) -> SearchPage:
@@ -219,11 +219,12 @@ def append_to_ticket(session: Session, ticket_id: int, *parts: str | None) -> No
 
 def ticket_document(session: Session, ticket_id: int) -> str:
     subject = session.scalar(select(Ticket.subject).where(Ticket.id == ticket_id))
-    message_parts: Iterable[tuple[str | None, str | None, str | None]] = session.execute(
-        select(Message.subject, Message.from_address, Message.body_text)
+    # The same pieces, in the same order, as create_ticket() and add_note() append them.
+    message_parts: Iterable[tuple[str | None, str | None]] = session.execute(
+        select(Message.from_address, Message.body_text)
         .where(Message.ticket_id == ticket_id)
         .order_by(Message.id)
-    ).tuples()
+    ).all()
     return index_text(subject, *(part for row in message_parts for part in row))
 
 

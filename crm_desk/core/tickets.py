@@ -149,7 +149,7 @@ def create_ticket(
         created_at=now,
         updated_at=now,
         updated_by_id=actor.id if actor is not None else None,
-        message_count=0,
+        message_count=0 if body_text is None else 1,
     )
     session.add(ticket)
     session.flush()
@@ -164,7 +164,6 @@ def create_ticket(
             created_at=now,
         )
         session.add(message)
-        ticket.message_count = 1
         session.flush()
         search.append_to_ticket(session, ticket.id, from_address, body_text)
     _record(session, actor, ticket, "ticket.created", {"subject": ticket.subject})
@@ -407,7 +406,7 @@ def add_note(session: Session, actor: Agent, ticket_id: int, text: str) -> Messa
     session.add(note)
     ticket.message_count += 1
     _save(session, ticket, actor)
-    search.append_to_ticket(session, ticket.id, body)
+    search.append_to_ticket(session, ticket.id, note.from_address, body)
     _record(session, actor, ticket, "ticket.note_added", {"message_id": note.id})
     return note
 

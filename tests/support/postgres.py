@@ -130,7 +130,9 @@ def running_cluster(*, durable: bool = False) -> Iterator[PostgresCluster]:
         try:
             pwd.getpwnam(run_as)
         except KeyError as exc:
-            raise PostgresUnavailableError("running as root, but there is no postgres user") from exc
+            raise PostgresUnavailableError(
+                "running as root, but there is no postgres user"
+            ) from exc
     root = Path(tempfile.mkdtemp(prefix="crm-desk-pg-"))
     root.chmod(0o755)  # the postgres user must reach the data dir below it
     cluster = PostgresCluster(root / "cluster", free_port(), run_as, durable)

@@ -93,14 +93,15 @@ def _backfill() -> None:
             break
         last_id = tickets[-1][0]
         parts: dict[int, list[str | None]] = {t[0]: [t[1]] for t in tickets}
-        for ticket_id, subject, sender, body in connection.execute(
+        # The same pieces as crm_desk.core.search.ticket_document().
+        for ticket_id, sender, body in connection.execute(
             sa.text(
-                "SELECT ticket_id, subject, from_address, body_text FROM messages "
+                "SELECT ticket_id, from_address, body_text FROM messages "
                 "WHERE ticket_id BETWEEN :lo AND :hi ORDER BY id"
             ),
             {"lo": tickets[0][0], "hi": last_id},
         ):
-            parts[ticket_id].extend((subject, sender, body))
+            parts[ticket_id].extend((sender, body))
         connection.execute(
             docs.insert(),
             [
