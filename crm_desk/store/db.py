@@ -87,10 +87,8 @@ def mount_for(path: Path, mounts_file: Path = Path("/proc/mounts")) -> MountInfo
 
 
 def refuse_network_filesystem(path: Path, mounts_file: Path = Path("/proc/mounts")) -> None:
-    existing = path
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    mount = mount_for(existing, mounts_file)
+    # resolve() follows symlinks as far as the path exists, so a link into a share is caught.
+    mount = mount_for(path, mounts_file)
     if mount and (mount.fs_type in NETWORK_FILESYSTEMS or mount.fs_type.startswith("nfs")):
         raise ConfigurationError(
             f"{path} is on a network filesystem ({mount.fs_type} at {mount.mount_point}); "

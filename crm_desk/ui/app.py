@@ -1,0 +1,82 @@
+"""Start the desktop app: the QApplication, the style sheet, the main window, the event loop."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from crm_desk import __version__
+from crm_desk.store.db import Database
+from crm_desk.ui import tasks
+from crm_desk.ui.main_window import APPLICATION, ORGANIZATION, MainWindow
+
+log = logging.getLogger(__name__)
+
+# For smoke tests in CI: close the window after this many milliseconds.
+QUIT_AFTER_ENV = "CRM_DESK_QUIT_AFTER_MS"
+
+
+def resource_path(*parts: str) -> Path:
+    """A file under ``resources/``, found relative to the package in a checkout.
+
+    Temporary home: this moves to ``crm_desk/resources.py``, which will also cover an installed
+    wheel and a frozen app.
+    """
+    return Path(__file__).resolve().parents[2].joinpath("resources", *parts)
+
+
+def load_style_sheet(app: QApplication) -> None:
+    """Apply ``resources/style.qss``: the one place the app's look is set."""
+    path = resource_path("style.qss")
+    try:
+        app.setStyleSheet(path.read_text(encoding="utf-8"))
+    except OSError as exc:  # a missing style is cosmetic: run with Qt's defaults
+        log.warning("no style sheet at %s: %s", path, exc)
+
+
+def create_application(argv: list[str] | None = None) -> QApplication:
+    """The application object, named so QSettings and the desktop shell can find us."""
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(argv or sys.argv)
+    app.setApplicationName(APPLICATION)
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("crm-desk")  # matches packaging's crm-desk.desktop
+    load_style_sheet(app)
+    return app
+
+
+def _quit_after_ms() -> int | None:
+    raw = os.environ.get(QUIT_AFTER_ENV, "").strip()
+    if not raw:
+        return None
+    try:
+        return max(0, int(raw))
+    except ValueError:
+        log.warning("ignoring %s=%r: not a number of milliseconds", QUIT_AFTER_ENV, raw)
+        return None
+
+
+def run_gui(db: Database, *, argv: list[str] | None = None, agent_email: str | None = None) -> int:
+    """Show the main window over ``db`` and run the event loop; the exit code.
+
+    ``agent_email`` (the acting agent, from the settings) is accepted for the CLI and kept for
+    the full UI, where claims and edits need it; the queue window only reads.
+    """
+    app = create_application(argv)
+    window = MainWindow(db)
+    window.show()  # at once: the first page fills in when its Op lands
+    quit_after = _quit_after_ms()
+    if quit_after is not None:
+        QTimer.singleShot(quit_after, window.close)
+    try:
+        return app.exec()
+    finally:
+        # Let the worker finish its current query before the database goes away.
+        tasks.install_error_handler(None)
+        tasks.shutdown()

@@ -1,0 +1,1 @@
+"""Widgets that show models; each view is its own small module."""
