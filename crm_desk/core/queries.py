@@ -106,7 +106,7 @@ class TicketRow:
 _Assignee = aliased(Agent)
 
 
-def _queue_select() -> Select[Any]:
+def _queue_select() -> Select[*tuple[Any, ...]]:
     return (
         select(
             Ticket.id,

@@ -27,7 +27,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Row, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from crm_desk.store.models import Company, Contact, Message, SearchDoc, Ticket
@@ -131,7 +131,8 @@ class SearchPage:
 
 def _ranked_doc_rows(
     session: Session, terms: Sequence[QueryTerm], limit: int, offset: int
-) -> Sequence[Row[tuple[int | None, int | None, float]]]:
+) -> list[tuple[int | None, int | None, float]]:
+    """(ticket_id, contact_id, score) of one page of matching documents, best (lowest) first."""
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
         sql = text(
@@ -143,7 +144,7 @@ def _ranked_doc_rows(
             ORDER BY w.score, w.doc_id DESC LIMIT :limit OFFSET :offset
             """
         )
-        params = {"expr": fts5_expression(terms)}
+        params: dict[str, str | int] = {"expr": fts5_expression(terms)}
     else:
         sql = text(
             """
@@ -156,7 +157,7 @@ def _ranked_doc_rows(
         )
         params = {"expr": tsquery_expression(terms)}
     params |= {"window": RANK_WINDOW, "limit": limit, "offset": offset}
-    return session.execute(sql, params).all()  # type: ignore[return-value]
+    return [(row[0], row[1], float(row[2])) for row in session.execute(sql, params)]
 
 
 def search(session: Session, query: str, *, limit: int = 50, offset: int = 0) -> SearchPage:

@@ -52,7 +52,7 @@ def test_second_claim_names_the_owner(db: Database, team: Team) -> None:
     with db.write() as session:
         tickets.claim(session, actor(session, team.alice_id), team.ticket_id)
     with (
-        pytest.raises(AlreadyClaimedError, match="Alice Agent <alice@example.com>"),
+        pytest.raises(AlreadyClaimedError, match=r"Alice Agent <alice@example\.com>"),
         db.write() as s,
     ):
         tickets.claim(s, actor(s, team.bob_id), team.ticket_id)

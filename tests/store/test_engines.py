@@ -42,7 +42,7 @@ def test_mount_lookup(mounts: Path, path: str, fs_type: str) -> None:
 
 @pytest.mark.parametrize("path", ["/mnt/team/crm/db.sqlite3", "/mnt/share drive/x/db.sqlite3"])
 def test_sqlite_on_a_network_filesystem_is_refused(mounts: Path, path: str) -> None:
-    with pytest.raises(ConfigurationError, match="network filesystem.*PostgreSQL"):
+    with pytest.raises(ConfigurationError, match=r"network filesystem.*PostgreSQL"):
         refuse_network_filesystem(Path(path), mounts)
 
 
