@@ -4,8 +4,12 @@ Desktops poll ``changes`` for ``seq > last_seen``. On PostgreSQL, sequence numbe
 out at insert time but become visible at commit, so a later-committing transaction could
 publish a *smaller* seq after a reader has moved past it. Taking a transaction-scoped advisory
 lock just before appending (and holding it to commit) makes commit order equal seq order; the
-lock is held only for the last moments of a transaction, since services append to the feed
-last. On SQLite, ``BEGIN IMMEDIATE`` already serialises writers.
+lock is held only for the last moments of a transaction: ``record()`` buffers the change rows
+and a ``before_commit`` hook appends them just before the commit, after every row lock the
+transaction takes, so the feed lock can never be part of a lock-order deadlock. On SQLite,
+``BEGIN IMMEDIATE`` already serialises writers.
+
+Do not call ``record()`` inside a savepoint that may roll back: its buffered row would survive.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
 from crm_desk.store.models import Agent, Change, Event
@@ -31,10 +35,26 @@ class FeedItem:
     agent_id: int | None
 
 
+_PENDING = "crm_desk_pending_changes"
+
+
 def _lock_feed(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql" and not session.info.get("feed_locked"):
+    if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _FEED_LOCK})
-        session.info["feed_locked"] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _append_pending_changes(session: Session) -> None:
+    pending: list[Change] = session.info.pop(_PENDING, [])
+    if pending:
+        _lock_feed(session)
+        session.add_all(pending)
+        session.flush()
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending_changes(session: Session) -> None:
+    session.info.pop(_PENDING, None)
 
 
 def record(
@@ -47,16 +67,12 @@ def record(
     ticket_id: int | None = None,
     data: dict[str, Any] | None = None,
 ) -> None:
-    """Append an audit event (for ticket-related writes) and a change-feed row.
-
-    Call it as the last step of a service: nothing should lock rows after it.
-    """
+    """Append an audit event (for ticket-related writes) and, at commit, a change-feed row."""
     actor_id = actor.id if actor is not None else None
     if ticket_id is not None or data is not None:
         session.add(Event(agent_id=actor_id, ticket_id=ticket_id, kind=kind, data=data or {}))
-    _lock_feed(session)
-    session.add(Change(entity=entity, entity_id=entity_id, kind=kind, agent_id=actor_id))
-    session.flush()
+    pending = session.info.setdefault(_PENDING, [])
+    pending.append(Change(entity=entity, entity_id=entity_id, kind=kind, agent_id=actor_id))
 
 
 def latest_seq(session: Session) -> int:

@@ -35,9 +35,12 @@ from crm_desk.store.models import Company, Contact, Message, SearchDoc, Ticket
 RANK_WINDOW = 2000
 MAX_QUERY_TERMS = 16
 
-# Hiragana, katakana (with the prolongation mark), CJK unified ideographs and extension A,
-# compatibility ideographs (﨑), and the iteration marks 々 〆.
-_CJK_CLASS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005\u3006"
+# Hiragana, katakana with the prolonged sound mark ー (but not the middle dot ・ U+30FB, which is
+# punctuation and would be dropped by the engines' own tokenizers), CJK unified ideographs and
+# extension A, compatibility ideographs (﨑), and the iteration marks 々 〆.
+_CJK_CLASS = (
+    "\u3041-\u309f\u30a1-\u30fa\u30fc-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005\u3006"
+)
 _TOKEN_RUN = re.compile(rf"[{_CJK_CLASS}]+|[^\W_{_CJK_CLASS}]+")
 _CJK_START = re.compile(rf"[{_CJK_CLASS}]")
 

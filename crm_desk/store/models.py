@@ -346,6 +346,8 @@ class Ticket(Base):
     mailbox_id: Mapped[int | None] = mapped_column(ForeignKey("mailboxes.id"))
     channel: Mapped[str] = mapped_column(String(8), default=Channel.MAIL)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    # A customer wrote again about a ticket closed long ago: the new ticket links to the old one.
+    follows_up_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
@@ -538,6 +540,16 @@ class Outbox(Base):
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
+
+
+class TeamSetting(Base):
+    """Settings the whole team shares (threading rules, …), as opposed to a desktop's own."""
+
+    __tablename__ = "team_settings"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class SearchDoc(Base):

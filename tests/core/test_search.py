@@ -157,3 +157,15 @@ def test_tokenizer() -> None:
         ("請求", "求書"),
         ("refund",),
     ]
+
+
+def test_punctuation_inside_japanese_splits_words() -> None:
+    assert list(search.tokenize("注文・配送")) == ["注文", "文", "配送", "送"]
+    assert list(search.tokenize("「返品」について。")) == [
+        "返品",
+        "品",
+        "につ",
+        "つい",
+        "いて",
+        "て",
+    ]
