@@ -381,6 +381,8 @@ class Message(Base):
         UniqueConstraint("mailbox_id", "folder", "uidvalidity", "uid", name="uq_messages_imap_key"),
         Index("ix_messages_ticket", "ticket_id", "id"),
         Index("ix_messages_message_id", "message_id_header"),
+        # After a UIDVALIDITY reset a folder is fetched again; known bytes are recognised here.
+        Index("ix_messages_mailbox_sha256", "mailbox_id", "raw_sha256"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -493,6 +495,8 @@ class SyncState(Base):
     highest_uid: Mapped[int] = mapped_column(BigInteger, default=0)
     last_sync_at: Mapped[datetime | None] = mapped_column()
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Set when a person accepted a UIDVALIDITY change: the refetch skips bytes we already hold.
+    dedupe_by_hash: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Quarantine(Base):
