@@ -19,16 +19,16 @@ code  meaning
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from crm_desk import __version__, config
+from crm_desk import __version__, cli_mail, config
 from crm_desk.cli_output import (
     agent_json,
+    emit_json,
     print_detail,
     print_rows,
     row_json,
@@ -49,11 +49,6 @@ EXIT_ERROR, EXIT_USAGE, EXIT_CONFLICT, EXIT_NOT_FOUND, EXIT_PERMISSION = 1, 2, 3
 
 class UsageError(CrmDeskError):
     pass
-
-
-def _emit(data: Any) -> None:
-    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
 
 
 def _open(args: argparse.Namespace, *, upgrade: bool = True) -> Database:
@@ -147,7 +142,7 @@ def cmd_db_info(args: argparse.Namespace) -> int:
         "counts": counts,
     }
     if args.json:
-        _emit(info)
+        emit_json(info)
     else:
         print(f"engine:   {info['engine']}\nurl:      {info['url']}")
         print(f"schema:   {revision or '(empty)'} (this crm-desk: {info['schema_head']})")
@@ -164,7 +159,7 @@ def cmd_agents_add(args: argparse.Namespace) -> int:
         agent = agents.add_agent(session, None, name=args.name, email=args.email, role=args.role)
         data = agent_json(agent)
     if args.json:
-        _emit(data)
+        emit_json(data)
     else:
         print(f"added {data['name']} <{data['email']}> as {data['role']}")
     return 0
@@ -177,7 +172,7 @@ def cmd_agents_list(args: argparse.Namespace) -> int:
     with db.read() as session:
         data = [agent_json(a) for a in agents.list_agents(session)]
     if args.json:
-        _emit(data)
+        emit_json(data)
     else:
         for a in data:
             state = "" if a["active"] else " (inactive)"
@@ -206,7 +201,7 @@ def cmd_tickets_list(args: argparse.Namespace) -> int:
             session, flt, queries.TicketSort(args.sort, not args.ascending), limit=args.limit
         )
     if args.json:
-        _emit([row_json(row) for row in page.rows])
+        emit_json([row_json(row) for row in page.rows])
     else:
         print_rows(page.rows)
     return 0
@@ -219,7 +214,7 @@ def cmd_tickets_show(args: argparse.Namespace) -> int:
     with db.read() as session:
         detail = queries.ticket_detail(session, args.number)
     if args.json:
-        _emit(detail)
+        emit_json(detail)
     else:
         print_detail(detail)
     return 0
@@ -236,7 +231,7 @@ def _ticket_write(args: argparse.Namespace, action: Callable[[Any, Any], Any]) -
     with db.read() as session:
         summary = ticket_summary_json(queries.ticket_detail(session, args.number))
     if args.json:
-        _emit({"ok": True, "ticket": summary})
+        emit_json({"ok": True, "ticket": summary})
     else:
         owner = summary["assignee"]["email"] if summary["assignee"] else "nobody"
         print(
@@ -292,7 +287,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     with db.read() as session:
         page = search.search(session, args.query, limit=args.limit, offset=args.offset)
     if args.json:
-        _emit(
+        emit_json(
             {
                 "query": page.query,
                 "offset": page.offset,
@@ -421,6 +416,8 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--offset", type=int, default=0, metavar="N")
     _json_flag(search)
     search.set_defaults(handler=cmd_search)
+
+    cli_mail.add_commands(commands, _json_flag)
     return parser
 
 
@@ -482,11 +479,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     wants_json = bool(getattr(args, "json", False))
     try:
-        code: int = args.handler(args)
+        code: int
+        if hasattr(args, "db_handler"):
+            code = args.db_handler(args, _open(args))
+        else:
+            code = args.handler(args)
         return code
     except CrmDeskError as error:
         if wants_json:
-            _emit(_error_json(error))
+            emit_json(_error_json(error))
         print(f"crm-desk: {error}", file=sys.stderr)
         return _exit_code(error)
     except OperationalError as error:

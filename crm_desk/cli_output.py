@@ -6,11 +6,23 @@ cells a character) line up with English ones.
 
 from __future__ import annotations
 
+import json
+import sys
 import unicodedata
+from datetime import datetime
 from typing import Any
 
 from crm_desk.core.queries import TicketRow, iso
 from crm_desk.store.models import Agent
+
+
+def emit_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def iso_or_none(value: datetime | None) -> str | None:
+    return iso(value)
 
 
 def agent_json(agent: Agent) -> dict[str, Any]:
