@@ -12,11 +12,11 @@ from PySide6.QtCore import QByteArray, QLocale, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QVBoxLayout, QWidget
 
-from crm_desk.core.queries import SORTABLE, TicketFilter, TicketSort, count_tickets
+from crm_desk.core.queries import TicketFilter, TicketSort, count_tickets
 from crm_desk.errors import CrmDeskError
 from crm_desk.store.db import Database
 from crm_desk.ui import tasks
-from crm_desk.ui.models.queue_model import DEFAULT_PAGE_SIZE, Column, QueueModel
+from crm_desk.ui.models.queue_model import DEFAULT_PAGE_SIZE, SORT_KEYS, Column, QueueModel
 from crm_desk.ui.views.filter_bar import FilterBar
 from crm_desk.ui.views.queue_view import QueueView
 
@@ -150,7 +150,7 @@ class MainWindow(QMainWindow):
     def _saved_sort(self) -> TicketSort:
         key = str(self._settings.value("queue/sort_key", "updated"))
         descending = self._settings.value("queue/sort_descending", True, type=bool)
-        return TicketSort(key if key in SORTABLE else "updated", bool(descending))
+        return TicketSort(key if key in SORT_KEYS.values() else "updated", bool(descending))
 
     def _restore_layout(self) -> None:
         geometry = self._settings.value("main_window/geometry")
@@ -172,6 +172,6 @@ class MainWindow(QMainWindow):
         self._settings.setValue("queue/sort_descending", self.model.ticket_sort.descending)
         self._settings.sync()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802  # Qt's name
+    def closeEvent(self, event: QCloseEvent) -> None:  # Qt's name
         self._save_layout()
         super().closeEvent(event)

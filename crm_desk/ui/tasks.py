@@ -183,9 +183,14 @@ class TaskManager(QObject):
         return len(self._ops)
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
-        """Drop queued ops and wait for the running one; True if the worker is done."""
+        """Drop queued ops and wait for the running one; True if the worker is done.
+
+        Callbacks of ops not yet delivered are dropped: the app is on its way out.
+        """
         self._pool.clear()
-        return self._pool.waitForDone(QDeadlineTimer(timeout_ms))
+        done = self._pool.waitForDone(QDeadlineTimer(timeout_ms))
+        self._ops.clear()
+        return done
 
 
 _manager: TaskManager | None = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 import shiboken6
@@ -16,7 +16,7 @@ from crm_desk.ui.tasks import Op
 
 
 @pytest.fixture
-def parent(qtbot: QtBot) -> QObject:
+def parent(qtbot: QtBot) -> Iterator[QObject]:
     obj = QObject()
     yield obj
     qtbot.waitUntil(tasks.is_idle)
@@ -169,3 +169,25 @@ def test_wait_idle_and_start_once(qtbot: QtBot, parent: QObject) -> None:
         op.start()
     assert tasks.wait_idle(5_000)
     assert tasks.is_idle()
+
+
+def test_shutdown_drops_queued_ops(qtbot: QtBot, parent: QObject) -> None:
+    running, release = threading.Event(), threading.Event()
+    delivered: list[int] = []
+
+    def block() -> None:
+        running.set()
+        release.wait(5)
+
+    Op(parent, block).start()
+    for n in range(3):
+        Op(parent, lambda n=n: n).on_success(delivered.append).start()
+    assert running.wait(5)  # the first op is on the worker; the other three are queued
+    assert not tasks.is_idle()
+    release.set()
+    assert tasks.shutdown(5_000)
+    assert tasks.is_idle()
+    # The running op's delivery is still queued; when it arrives it finds nothing to call.
+    with qtbot.waitSignal(tasks.task_manager().idle, timeout=5_000):
+        pass
+    assert delivered == []

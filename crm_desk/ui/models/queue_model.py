@@ -40,6 +40,7 @@ _ROOT = QModelIndex()
 TicketRowRole = int(Qt.ItemDataRole.UserRole) + 1
 
 DEFAULT_PAGE_SIZE = 100
+_ONE_LINE_TOOLTIP = 80  # characters; longer tooltips wrap
 
 
 class Column(IntEnum):
@@ -88,7 +89,11 @@ def plain_tooltip(text: str) -> str | None:
     """
     if not text:
         return None
-    return QtGuiNamespace.convertFromPlainText(text, Qt.WhiteSpaceMode.WhiteSpaceNormal)
+    html = QtGuiNamespace.convertFromPlainText(text, Qt.WhiteSpaceMode.WhiteSpaceNormal)
+    if len(text) <= _ONE_LINE_TOOLTIP:
+        # Qt narrows a wrapping rich-text tooltip to a few words a line; keep short ones whole.
+        html = '<p style="white-space:pre">' + html.removeprefix("<p>")
+    return html
 
 
 def customer_text(row: TicketRow) -> str:
@@ -171,10 +176,10 @@ class QueueModel(QAbstractTableModel):
 
     # --- Qt model API --------------------------------------------------------------------------
 
-    def rowCount(self, parent: ModelIndex = _ROOT) -> int:  # noqa: N802  # Qt's name
+    def rowCount(self, parent: ModelIndex = _ROOT) -> int:  # Qt's name
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: ModelIndex = _ROOT) -> int:  # noqa: N802  # Qt's name
+    def columnCount(self, parent: ModelIndex = _ROOT) -> int:  # Qt's name
         return 0 if parent.isValid() else len(Column)
 
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:
@@ -201,19 +206,21 @@ class QueueModel(QAbstractTableModel):
             return row
         return None
 
-    def headerData(  # noqa: N802  # Qt's name
+    def headerData(  # Qt's name
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(Column):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             return column_title(Column(section))
+        if role == Qt.ItemDataRole.TextAlignmentRole and section == Column.NUMBER:
+            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         return None
 
-    def canFetchMore(self, parent: ModelIndex) -> bool:  # noqa: N802  # Qt's name
+    def canFetchMore(self, parent: ModelIndex) -> bool:  # Qt's name
         return not parent.isValid() and not self._busy and self._cursor is not None
 
-    def fetchMore(self, parent: ModelIndex) -> None:  # noqa: N802  # Qt's name
+    def fetchMore(self, parent: ModelIndex) -> None:  # Qt's name
         if not self.canFetchMore(parent):
             return  # also when a load is in flight: the view asks again once it lands
         self._run(self._cursor, self._page_size, self._apply_more)
@@ -241,8 +248,9 @@ class QueueModel(QAbstractTableModel):
     def ticket_sort(self) -> TicketSort:
         return self._sort
 
-    def sort_column(self) -> Column:
-        return next(c for c, key in SORT_KEYS.items() if key == self._sort.key)
+    def sort_column(self) -> int:
+        """The column showing the SQL sort; -1 (no indicator) for a sort with no column."""
+        return next((c for c, key in SORT_KEYS.items() if key == self._sort.key), -1)
 
     def sort_order(self) -> Qt.SortOrder:
         descending = self._sort.descending

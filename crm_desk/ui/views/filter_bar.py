@@ -33,6 +33,7 @@ class FilterBar(QWidget):
         caption.setBuddy(self.status_combo)
 
         layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 4)
         layout.addWidget(caption)
         layout.addWidget(self.status_combo)
         layout.addStretch(1)

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, QSignalBlocker, Qt
-from PySide6.QtGui import QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPaintEvent, QPalette, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from crm_desk.ui.models.queue_model import Column, QueueModel
 
-# Default widths in average character widths; Subject takes what is left.
-_WIDTH_CHARS = {
-    Column.NUMBER: 8,
-    Column.CUSTOMER: 22,
-    Column.CATEGORY: 12,
-    Column.STATUS: 10,
-    Column.PRIORITY: 9,
-    Column.ASSIGNEE: 14,
-    Column.UPDATED: 17,
-    Column.DUE: 17,
+# What each column usually holds, to size it; Subject takes what is left.
+_SAMPLES = {
+    Column.NUMBER: "#0000000",
+    Column.CUSTOMER: "n" * 22,
+    Column.CATEGORY: "n" * 12,
+    Column.STATUS: "Resolved",
+    Column.PRIORITY: "Normal",
+    Column.ASSIGNEE: "n" * 14,
+    Column.UPDATED: "0000-00-00 00:00",
+    Column.DUE: "0000-00-00 00:00",
 }
+_CELL_PADDING = 2 * 6 + 8  # the style sheet's item padding, and some air
+_SORT_ARROW = 18
+_MIN_SUBJECT_CHARS = 36
 
 
 class QueueView(QTableView):
@@ -48,10 +51,21 @@ class QueueView(QTableView):
         columns.setSectionsMovable(True)
         columns.setStretchLastSection(False)
         columns.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        char = self.fontMetrics().averageCharWidth()
-        for column, chars in _WIDTH_CHARS.items():
-            columns.resizeSection(column, chars * char + 16)
-        columns.setSectionResizeMode(Column.SUBJECT, QHeaderView.ResizeMode.Stretch)
+        cells = self.fontMetrics()
+        bold = QFont(self.font())
+        bold.setBold(True)  # the style sheet sets headers in bold
+        titles = QFontMetrics(bold)
+        for column, sample in _SAMPLES.items():
+            title = str(model.headerData(column, Qt.Orientation.Horizontal))
+            width = max(
+                cells.horizontalAdvance(sample), titles.horizontalAdvance(title) + _SORT_ARROW
+            )
+            columns.resizeSection(column, width + _CELL_PADDING)
+        # Subject fills the width left over, but never shrinks below a readable width: a
+        # narrow window scrolls sideways rather than squeezing the one column that matters.
+        self._min_subject = cells.averageCharWidth() * _MIN_SUBJECT_CHARS
+        columns.resizeSection(Column.SUBJECT, self._min_subject)
+        columns.sectionResized.connect(self._other_column_resized)
 
         # Show the model's SQL sort before enabling sorting, which sorts by the indicator.
         columns.setSortIndicator(model.sort_column(), model.sort_order())
@@ -66,11 +80,31 @@ class QueueView(QTableView):
             with QSignalBlocker(header):
                 header.setSortIndicator(self._queue.sort_column(), self._queue.sort_order())
 
+    def _other_column_resized(self, column: int, _old: int, _new: int) -> None:
+        if column != Column.SUBJECT:
+            self._fit_subject()
+
+    def _fit_subject(self) -> None:
+        header = self.horizontalHeader()
+        others = sum(
+            header.sectionSize(column)
+            for column in Column
+            if column != Column.SUBJECT and not header.isSectionHidden(column)
+        )
+        width = max(self._min_subject, self.viewport().width() - others)
+        if header.sectionSize(Column.SUBJECT) != width:  # also ends the resize recursion
+            header.resizeSection(Column.SUBJECT, width)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # Qt's name
+        # Also called when the viewport alone changes, e.g. when a scroll bar appears.
+        super().resizeEvent(event)
+        self._fit_subject()
+
     def restore_sort_indicator(self) -> None:
         """After ``horizontalHeader().restoreState()``: the model's sort wins."""
         self._keep_indicator_truthful(-1, Qt.SortOrder.AscendingOrder)
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802  # Qt's name
+    def paintEvent(self, event: QPaintEvent) -> None:  # Qt's name
         super().paintEvent(event)
         if self._queue.rowCount() == 0:
             # drawText never interprets markup, and this text is ours anyway.
