@@ -7,9 +7,9 @@ purpose=${1:-run}
 # Qt's xcb platform plugin and fonts (Japanese glyphs need Noto CJK); python3-venv for ensurepip.
 run_packages="python3-venv libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 \
 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libdbus-1-3 libfontconfig1 fonts-noto-cjk"
-# The tests start real servers: PostgreSQL (initdb/pg_ctl) for team mode.
+# The tests start real servers: PostgreSQL (initdb/pg_ctl) for team mode, Dovecot for IMAP.
 test_packages="python3-venv libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 fonts-noto-cjk \
-postgresql"
+postgresql dovecot-imapd"
 
 case "$purpose" in
   run) wanted=$run_packages ;;
