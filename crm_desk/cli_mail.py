@@ -130,6 +130,126 @@ def cmd_mailbox_remove(args: argparse.Namespace, db: Database) -> int:
     return 0
 
 
+def mailbox_credentials(mailbox: Mailbox) -> Any:
+    """A callable the sync engine asks for credentials (read from the keyring when needed)."""
+    from crm_desk.mail.imap import Credentials
+
+    name, username, oauth = mailbox.name, mailbox.username or mailbox.address, mailbox.auth
+
+    def read() -> Credentials:
+        secret = secrets.get_secret(secrets.mailbox_account(name))
+        if oauth == "xoauth2":
+            return Credentials(username, secret, "xoauth2")
+        return Credentials(username, secret, "password")
+
+    return read
+
+
+def cmd_mailbox_test(args: argparse.Namespace, db: Database) -> int:
+    from crm_desk.core import mailboxes
+    from crm_desk.mail import imap
+
+    with db.read() as session:
+        mailbox = mailboxes.by_name(session, args.name)
+        settings = imap.ImapSettings.from_mailbox(mailbox)
+        credentials = mailbox_credentials(mailbox)()
+        folders = list(mailbox.folders)
+    settings.check_policy()
+    with imap.connected(settings, credentials) as client:
+        for folder in folders:
+            status = client.folder_status(folder, ["MESSAGES", "UIDVALIDITY"])
+            print(
+                f"{folder}: {status[b'MESSAGES']} messages (UIDVALIDITY {status[b'UIDVALIDITY']})"
+            )
+    print(f"ok: logged in to {settings.address} as {settings.username}")
+    return 0
+
+
+def cmd_mailbox_reset_folder(args: argparse.Namespace, db: Database) -> int:
+    from crm_desk.core import mailboxes
+    from crm_desk.mail.sync import reset_folder
+
+    with db.read() as session:
+        mailbox_id = mailboxes.by_name(session, args.name).id
+    reset_folder(db, mailbox_id, args.folder)
+    print(
+        f"{args.name} {args.folder}: the next sync fetches the folder again and skips every "
+        "message already held"
+    )
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace, db: Database) -> int:
+    import signal
+    import threading
+
+    from crm_desk.core import mailboxes
+    from crm_desk.mail.sync import MailboxSync, SyncProgress
+
+    with db.read() as session:
+        chosen = (
+            [mailboxes.by_name(session, args.mailbox)]
+            if args.mailbox
+            else list(mailboxes.list_mailboxes(session, active_only=True))
+        )
+        jobs = [(m.name, m.id, mailbox_credentials(m)) for m in chosen]
+    if not jobs:
+        print("no mailboxes to sync; add one with `crm-desk mailbox add`", file=sys.stderr)
+        return 1
+    interactive = sys.stderr.isatty()
+
+    def progress(p: SyncProgress) -> None:
+        line = f"{p.mailbox} {p.folder}: {p.stage} {p.done:,}/{p.total:,}"
+        print(
+            ("\r" + line + "\033[K") if interactive else line,
+            end="" if interactive else "\n",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    if args.once:
+        failed = False
+        for name, mailbox_id, credentials in jobs:
+            report = MailboxSync(
+                db, mailbox_id, credentials, batch_size=args.batch_size, progress=progress
+            ).sync_once()
+            if interactive:
+                print(file=sys.stderr)
+            for folder in report.folders:
+                print(
+                    f"{name} {folder.folder}: {folder.imported} imported, "
+                    f"{folder.quarantined} quarantined, {folder.skipped} already there"
+                    + (f"; ERROR: {folder.error}" if folder.error else "")
+                )
+                failed |= folder.error is not None
+        return 1 if failed else 0
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    threads = [
+        threading.Thread(
+            target=MailboxSync(
+                db, mailbox_id, credentials, batch_size=args.batch_size, progress=progress
+            ).run,
+            args=(stop,),
+            name=f"sync-{name}",
+            daemon=True,
+        )
+        for name, mailbox_id, credentials in jobs
+    ]
+    for thread in threads:
+        thread.start()
+    print(f"syncing {len(threads)} mailbox(es); Ctrl+C stops", file=sys.stderr)
+    try:
+        while any(t.is_alive() for t in threads) and not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    return 0
+
+
 def quarantine_json(entry: Quarantine, *, with_raw: bool = False) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": entry.id,
@@ -232,9 +352,24 @@ def add_commands(commands: Any, json_flag: Any) -> None:
     listing = mailbox.add_parser("list", help="mailboxes and their sync state")
     json_flag(listing)
     listing.set_defaults(db_handler=cmd_mailbox_list)
+    test = mailbox.add_parser("test", help="log in and look at the configured folders")
+    test.add_argument("name")
+    test.set_defaults(db_handler=cmd_mailbox_test)
+    reset = mailbox.add_parser(
+        "reset-folder", help="accept a folder's new UIDVALIDITY (it was recreated on the server)"
+    )
+    reset.add_argument("name")
+    reset.add_argument("folder")
+    reset.set_defaults(db_handler=cmd_mailbox_reset_folder)
     remove = mailbox.add_parser("remove", help="stop syncing a mailbox (tickets stay)")
     remove.add_argument("name")
     remove.set_defaults(db_handler=cmd_mailbox_remove)
+
+    sync = commands.add_parser("sync", help="fetch mail into tickets (headless)")
+    sync.add_argument("--once", action="store_true", help="one pass, then exit")
+    sync.add_argument("--mailbox", metavar="NAME", help="only this mailbox")
+    sync.add_argument("--batch-size", type=int, default=200, metavar="N")
+    sync.set_defaults(db_handler=cmd_sync)
 
     quarantine = commands.add_parser(
         "quarantine", help="messages that could not be parsed"
