@@ -15,7 +15,6 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import formataddr
 from typing import Protocol
 
 from sqlalchemy import exists, select, text
@@ -133,8 +132,18 @@ def already_have(session: Session, key: ImapKey) -> bool:
     return matches(Message) or matches(Quarantine)
 
 
+def display_address(name: str, address: str) -> str:
+    """``Name <address>`` as text for people (formataddr would RFC 2047-encode a Japanese name)."""
+    name = " ".join(name.split())
+    if not name or name == address:
+        return address
+    if any(ch in name for ch in ',;<>"'):
+        name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f"{name} <{address}>"
+
+
 def _addresses(pairs: Sequence[tuple[str, str]]) -> str | None:
-    return ", ".join(formataddr(pair) for pair in pairs) or None
+    return ", ".join(display_address(name, address) for name, address in pairs) or None
 
 
 def _store_blob(session: Session, data: bytes, sha256: str) -> None:
@@ -194,7 +203,7 @@ def ingest_mail(
         if decision.reopen:
             ticket.status = TicketStatus.OPEN
             ticket.resolved_at = None
-    sender = formataddr((mail.from_name, mail.from_address)) if mail.from_address else None
+    sender = display_address(mail.from_name, mail.from_address) if mail.from_address else None
     message = Message(
         ticket_id=ticket.id,
         direction=Direction.IN,

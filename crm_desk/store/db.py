@@ -185,12 +185,13 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session for reading; rolled back at the end, so it can never write by accident."""
+        """A session for reading; never committed, so it cannot write by accident.
+
+        Closing it (at the end of the block) rolls the connection back but leaves loaded
+        objects usable, detached, for the caller.
+        """
         with self._read_sessions() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     @contextmanager
     def write(self) -> Iterator[Session]:
