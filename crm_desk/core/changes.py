@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
-from crm_desk.store.models import Agent, Change, Event
+from crm_desk.store.models import Agent, Change, Event, utcnow
 
 _FEED_LOCK = 0x63726D02  # any constant, shared by every writer of one database
 
@@ -73,6 +73,35 @@ def record(
         session.add(Event(agent_id=actor_id, ticket_id=ticket_id, kind=kind, data=data or {}))
     pending = session.info.setdefault(_PENDING, [])
     pending.append(Change(entity=entity, entity_id=entity_id, kind=kind, agent_id=actor_id))
+
+
+def record_many(session: Session, items: Sequence[tuple[str, int, str, dict[str, Any]]]) -> None:
+    """Bulk form of ``record`` for the system (mail sync): (entity, id, kind, data) per item.
+
+    Audit events go in with one multi-row INSERT; one change row per distinct entity (a
+    desktop refreshes a ticket once, however many messages arrived for it).
+    """
+    if not items:
+        return
+    session.execute(
+        Event.__table__.insert(),  # type: ignore[attr-defined]
+        [
+            {
+                "agent_id": None,
+                "ticket_id": entity_id if entity == "ticket" else None,
+                "kind": kind,
+                "data": data,
+                "at": utcnow(),
+            }
+            for entity, entity_id, kind, data in items
+        ],
+    )
+    pending = session.info.setdefault(_PENDING, [])
+    seen: set[tuple[str, int]] = set()
+    for entity, entity_id, kind, _ in items:
+        if (entity, entity_id) not in seen:
+            seen.add((entity, entity_id))
+            pending.append(Change(entity=entity, entity_id=entity_id, kind=kind, agent_id=None))
 
 
 def latest_seq(session: Session) -> int:

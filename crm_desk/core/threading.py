@@ -12,6 +12,11 @@ opens a new ticket linked to the old one. An auto-reply (out-of-office, bounce) 
 ticket without reopening anything, and when it matches no ticket it is filed as a closed
 ticket, so that no automatic mail ever opens work (or a mail loop).
 
+The rules work on a ``ThreadIndex``: what the database knows about the Message-IDs and
+tickets a batch of mail mentions, fetched in a few queries per batch (``core.ingest`` fills
+it), and updated as each message of the batch is filed, so that a reply later in the same
+batch finds its question.
+
 (Imported elsewhere as ``thread_rules``: the module name follows the architecture map, not
 the standard library's ``threading``.)
 """
@@ -19,16 +24,12 @@ the standard library's ``threading``.)
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from crm_desk.core import team_settings
-from crm_desk.store.models import Message, Ticket, TicketStatus
+from crm_desk.store.models import TicketStatus
 
 MAX_MERGE_HOPS = 20
 
@@ -39,6 +40,40 @@ class ThreadDecision:
     reason: str
     reopen: bool = False
     follows_up_id: int | None = None  # the old ticket a new one continues
+
+
+@dataclass
+class TicketState:
+    """The fields of a ticket the rules look at (kept current while a batch is filed)."""
+
+    id: int
+    status: str
+    merged_into_id: int | None
+    resolved_at: datetime | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ThreadRules:
+    token_pattern: str
+    reopen_closed_within_days: int
+
+    @property
+    def token(self) -> re.Pattern[str]:
+        return _compile(self.token_pattern)
+
+
+@dataclass
+class ThreadIndex:
+    rules: ThreadRules
+    ticket_by_message_id: dict[str, int] = field(default_factory=dict)
+    tickets: dict[int, TicketState] = field(default_factory=dict)
+
+    def token_number(self, subject: str) -> tuple[int, str] | None:
+        found = self.rules.token.search(subject or "")
+        if found and found.group(1).isdigit():
+            return int(found.group(1)), found.group(0)
+        return None
 
 
 @lru_cache(maxsize=8)
@@ -55,37 +90,38 @@ def normalise_message_id(value: str | None) -> str | None:
     return value if value.startswith("<") else f"<{value.strip('<>')}>"
 
 
-def _by_message_ids(session: Session, ids: Sequence[str]) -> tuple[int, str] | None:
-    """The ticket of the first of ``ids`` (in order) that we hold, with that id."""
-    wanted = [i for i in (normalise_message_id(v) for v in ids) if i]
-    if not wanted:
-        return None
-    found = dict(
-        session.execute(
-            select(Message.message_id_header, Message.ticket_id).where(
-                Message.message_id_header.in_(wanted)
-            )
-        ).all()
-    )
-    for message_id in wanted:
-        if message_id in found:
-            return found[message_id], message_id
-    return None
+def mentioned_message_ids(in_reply_to: str | None, references: Iterable[str]) -> list[str]:
+    """The Message-IDs a message points at, normalised, In-Reply-To first."""
+    ids = [normalise_message_id(in_reply_to), *(normalise_message_id(r) for r in references)]
+    return [i for i in ids if i]
 
 
-def _follow_merges(session: Session, ticket: Ticket) -> Ticket:
+def _follow_merges(index: ThreadIndex, ticket: TicketState) -> TicketState:
     for _ in range(MAX_MERGE_HOPS):
-        if ticket.merged_into_id is None:
+        if ticket.merged_into_id is None or ticket.merged_into_id not in index.tickets:
             return ticket
-        target = session.get(Ticket, ticket.merged_into_id)
-        if target is None:
-            return ticket
-        ticket = target
+        ticket = index.tickets[ticket.merged_into_id]
     return ticket
 
 
+def _match(
+    index: ThreadIndex, subject: str, in_reply_to: str | None, references: Sequence[str]
+) -> tuple[TicketState, str] | None:
+    reply_to = normalise_message_id(in_reply_to)
+    if reply_to and reply_to in index.ticket_by_message_id:
+        return index.tickets[index.ticket_by_message_id[reply_to]], f"In-Reply-To {reply_to}"
+    for reference in reversed(references):
+        ref = normalise_message_id(reference)
+        if ref and ref in index.ticket_by_message_id:
+            return index.tickets[index.ticket_by_message_id[ref]], f"References {ref}"
+    token = index.token_number(subject)
+    if token and token[0] in index.tickets:
+        return index.tickets[token[0]], f"subject token {token[1]}"
+    return None
+
+
 def decide(
-    session: Session,
+    index: ThreadIndex,
     *,
     subject: str,
     in_reply_to: str | None,
@@ -93,22 +129,11 @@ def decide(
     is_auto_reply: bool,
     received_at: datetime,
 ) -> ThreadDecision:
-    match: tuple[Ticket, str] | None = None
-    if found := _by_message_ids(session, [in_reply_to] if in_reply_to else []):
-        match = (session.get(Ticket, found[0]), f"In-Reply-To {found[1]}")  # type: ignore[assignment]
-    elif found := _by_message_ids(session, list(reversed(references))):
-        match = (session.get(Ticket, found[0]), f"References {found[1]}")  # type: ignore[assignment]
-    else:
-        pattern = _compile(team_settings.get(session, "thread_token_pattern"))
-        token = pattern.search(subject or "")
-        if token and token.group(1).isdigit():
-            candidate = session.get(Ticket, int(token.group(1)))
-            if candidate is not None:
-                match = (candidate, f"subject token {token.group(0)}")
+    match = _match(index, subject, in_reply_to, references)
     if match is None:
         return ThreadDecision(None, "new conversation")
     ticket, reason = match
-    final = _follow_merges(session, ticket)
+    final = _follow_merges(index, ticket)
     if final.id != ticket.id:
         reason += f" (ticket #{ticket.id} was merged into #{final.id})"
     if is_auto_reply:
@@ -116,7 +141,7 @@ def decide(
     if final.status == TicketStatus.RESOLVED:
         return ThreadDecision(final.id, reason + "; reopened", reopen=True)
     if final.status == TicketStatus.CLOSED:
-        days = int(team_settings.get(session, "reopen_closed_within_days"))
+        days = index.rules.reopen_closed_within_days
         closed_at = final.resolved_at or final.updated_at
         if received_at - closed_at > timedelta(days=days):
             return ThreadDecision(
