@@ -37,5 +37,9 @@ typecheck: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python -m tests.bench.foundation
 
+screenshots: $(VENV)/.installed
+	mkdir -p screenshots-out
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tests.ui.screenshot screenshots-out/queue.png
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
