@@ -1,0 +1,765 @@
+"""The IMAP sync engine: new mail on the server becomes tickets, exactly once.
+
+One pass (``MailboxSync.sync_once``) walks the mailbox's folders. Per folder:
+
+1. ``STATUS`` reads the folder's UIDVALIDITY without selecting it. If it differs from the one in
+   ``sync_state``, the folder was recreated on the server: its UIDs now name other messages, so
+   nothing is fetched or flagged there until a person runs ``reset_folder`` (the CLI's
+   ``mailbox reset-folder``); the error is recorded and the other folders go on.
+2. After-import actions that a crash may have missed are re-applied (see below).
+3. ``UID SEARCH UID <highest+1>:*`` lists the new messages; they are fetched in batches with
+   ``BODY.PEEK[]`` (never ``BODY[]``, which would mark them read), parsed outside any
+   transaction, and written in one transaction per batch that also advances ``highest_uid``.
+   Exactly-once does not depend on ``highest_uid``: ``lock_folder``, a check for keys already
+   present (``core.ingest.known_keys`` for a whole batch) and the unique IMAP key make a
+   re-fetched message a no-op, so a crash at any point only costs work.
+4. Only after a batch's commit does the server learn about it (``\\Seen`` or a move), and only
+   for UIDs whose key is in the database. A crash between commit and action is repaired at the
+   start of the next pass of that folder.
+
+``MailboxSync.run`` repeats passes forever on one connection and waits for new mail in IDLE on
+a second connection (polling when the server has no IDLE), reconnecting with capped, jittered
+exponential backoff after errors. Nothing here imports Qt; the desktop runs ``run`` on a worker
+thread and the headless ``sync`` service in its main thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import imaplib
+import logging
+import random
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from imapclient import DELETED, SEEN, IMAPClient
+from sqlalchemy import exists, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
+
+from crm_desk.core import changes
+from crm_desk.core.ingest import ImapKey, InboundItem, ingest_batch, known_keys, lock_folder
+from crm_desk.core.mailboxes import validate_after_import
+from crm_desk.errors import ConfigurationError, CrmDeskError, NotFoundError, ValidationError
+from crm_desk.mail.imap import (
+    Credentials,
+    IdleWatcher,
+    ImapSettings,
+    MailServerError,
+    connect,
+    describe,
+    imap_errors,
+)
+from crm_desk.mail.imap import close as close_client
+from crm_desk.mail.limits import MIB
+from crm_desk.mail.parse import DEFAULT_LIMITS, ParsedMessage, ParseFailure, ParseLimits
+from crm_desk.mail.parse import parse_message as _parse_message
+from crm_desk.store.db import Database
+from crm_desk.store.models import Mailbox, Message, Quarantine, SyncState
+
+__all__ = [
+    "Credentials",
+    "FolderReport",
+    "MailServerError",
+    "MailboxSync",
+    "SyncProgress",
+    "SyncReport",
+    "reset_folder",
+]
+
+log = logging.getLogger(__name__)
+
+FETCH_ITEMS = [b"BODY.PEEK[]", b"INTERNALDATE", b"FLAGS", b"RFC822.SIZE"]
+# A batch is also cut by size, so that a run of huge messages cannot exhaust memory.
+DEFAULT_MAX_BATCH_BYTES = 64 * MIB
+BACKOFF_FIRST_S = 1.0
+BACKOFF_CAP_S = 60.0
+
+
+# --- public results ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyncProgress:
+    mailbox: str
+    folder: str
+    done: int
+    total: int
+    stage: str  # checking | fetching | done
+
+
+@dataclass
+class FolderReport:
+    folder: str
+    fetched: int = 0
+    imported: int = 0
+    quarantined: int = 0
+    skipped: int = 0  # already in the database (by IMAP key, or by bytes after a reset)
+    error: str | None = None
+
+
+@dataclass
+class SyncReport:
+    mailbox: str
+    folders: list[FolderReport] = field(default_factory=list)
+
+    @property
+    def imported(self) -> int:
+        return sum(f.imported for f in self.folders)
+
+    @property
+    def errors(self) -> list[str]:
+        return [f.error for f in self.folders if f.error]
+
+
+# --- configuration ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AfterImport:
+    kind: str  # none | seen | move
+    target: str | None = None
+
+    @classmethod
+    def parse(cls, value: str) -> AfterImport:
+        try:
+            value = validate_after_import(value)
+        except ValidationError as exc:
+            raise ConfigurationError(str(exc)) from exc
+        if value.startswith("move:"):
+            return cls("move", value[5:])
+        return cls(value)
+
+    @property
+    def active(self) -> bool:
+        return self.kind != "none"
+
+
+@dataclass(frozen=True)
+class _Config:
+    mailbox_id: int
+    name: str
+    settings: ImapSettings
+    folders: tuple[str, ...]
+    after_import: AfterImport
+
+
+def _load_config(db: Database, mailbox_id: int) -> _Config:
+    with db.read() as session:
+        mailbox = session.get(Mailbox, mailbox_id)
+        if mailbox is None:
+            raise NotFoundError(f"there is no mailbox with id {mailbox_id}")
+        if not mailbox.active:
+            raise _MailboxInactiveError(f"mailbox {mailbox.name} is deactivated")
+        folders = tuple(dict.fromkeys(str(f) for f in (mailbox.folders or ["INBOX"])))
+        after_import = AfterImport.parse(mailbox.after_import)
+        if after_import.kind == "move" and after_import.target in folders:
+            # Each moved message would be imported again from the target: a duplicate ticket.
+            raise ConfigurationError(
+                f"mailbox {mailbox.name} moves imported mail to {after_import.target}, which it "
+                "also syncs; every message would be imported twice"
+            )
+        return _Config(
+            mailbox.id, mailbox.name, ImapSettings.from_mailbox(mailbox), folders, after_import
+        )
+
+
+class _MailboxInactiveError(ConfigurationError):
+    pass
+
+
+class _UidValidityChangedError(CrmDeskError):
+    pass
+
+
+# --- sync state (the only rows this module writes itself) ---------------------------------------
+
+
+@dataclass(frozen=True)
+class _FolderState:
+    uidvalidity: int | None
+    highest_uid: int
+    dedupe_by_hash: bool
+
+
+def uidvalidity_message(mailbox: str, folder: str, stored: int, found: int) -> str:
+    return (
+        f"UIDVALIDITY of {folder} changed from {stored} to {found} (the folder was recreated on "
+        f"the server); nothing was imported from it. Run `crm-desk mailbox reset-folder "
+        f"{mailbox} {folder}` after checking the server"
+    )
+
+
+def _state_row(session: Session, mailbox_id: int, folder: str) -> SyncState | None:
+    return session.scalar(
+        select(SyncState).where(SyncState.mailbox_id == mailbox_id, SyncState.folder == folder)
+    )
+
+
+def _adopt_state(db: Database, mailbox_id: int, folder: str, uidvalidity: int) -> _FolderState:
+    """The folder's sync state; a folder seen for the first time (or reset) adopts the server's
+    UIDVALIDITY. Safe when two processes do it at once."""
+    with db.read() as session:
+        row = _state_row(session, mailbox_id, folder)
+        if row is not None and row.uidvalidity is not None:
+            return _FolderState(row.uidvalidity, row.highest_uid, row.dedupe_by_hash)
+    with db.write() as session:
+        lock_folder(session, mailbox_id, folder)
+        insert = (
+            postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        )
+        session.execute(
+            insert(SyncState)
+            .values(mailbox_id=mailbox_id, folder=folder, uidvalidity=uidvalidity, highest_uid=0)
+            .on_conflict_do_nothing()
+        )
+        row = _state_row(session, mailbox_id, folder)
+        assert row is not None
+        if row.uidvalidity is None:  # reset by a person: accept the server's value now
+            row.uidvalidity = uidvalidity
+        return _FolderState(row.uidvalidity, row.highest_uid, row.dedupe_by_hash)
+
+
+def _record_error(db: Database, mailbox_id: int, folder: str, message: str) -> None:
+    with db.write() as session:
+        row = _state_row(session, mailbox_id, folder)
+        if row is None or row.last_error == message:
+            return
+        row.last_error = message
+        # Desktops refresh the mailbox's status when they see this in the change feed.
+        changes.record(
+            session, None, entity="mailbox", entity_id=mailbox_id, kind="mailbox.sync_error"
+        )
+
+
+def _finish_folder(
+    db: Database, mailbox_id: int, folder: str, uidvalidity: int, *, refetch_done: bool
+) -> None:
+    """Mark a clean pass: time stamp, no error, and the end of a post-reset refetch."""
+    with db.write() as session:
+        row = _state_row(session, mailbox_id, folder)
+        if row is None or row.uidvalidity != uidvalidity:
+            return
+        row.last_sync_at = datetime.now(UTC)
+        row.last_error = None
+        if refetch_done:
+            row.dedupe_by_hash = False
+
+
+def reset_folder(db: Database, mailbox_id: int, folder: str) -> None:
+    """Accept a folder's new UIDVALIDITY after a person checked the server.
+
+    The next sync fetches the whole folder again, records the server's UIDVALIDITY, and skips
+    every message whose bytes this mailbox already holds (as a message or in quarantine), so
+    only new content is imported. The refetch mode ends when that sync completes.
+    """
+    with db.write() as session:
+        lock_folder(session, mailbox_id, folder)
+        row = _state_row(session, mailbox_id, folder)
+        if row is None:
+            raise NotFoundError(f"mailbox {mailbox_id} has never synced a folder named {folder!r}")
+        old = row.uidvalidity
+        row.uidvalidity = None
+        row.highest_uid = 0
+        row.dedupe_by_hash = True
+        row.last_error = None
+        changes.record(
+            session,
+            None,
+            entity="mailbox",
+            entity_id=mailbox_id,
+            kind="mailbox.folder_reset",
+            data={"folder": folder, "old_uidvalidity": old},
+        )
+
+
+# --- fetched mail ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Fetched:
+    uid: int
+    raw: bytes
+    received_at: datetime
+    parsed: ParsedMessage | None
+    failure: str | None  # why it goes to quarantine
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.raw).hexdigest()
+
+
+@dataclass(frozen=True)
+class _FolderPass:
+    """What every batch of one folder's pass needs."""
+
+    client: IMAPClient
+    config: _Config
+    key: ImapKey  # mailbox, folder and UIDVALIDITY; the UID is filled in per message
+    report: FolderReport
+    last_uid: int  # the highest UID this pass found (0: none)
+
+
+@dataclass
+class _BatchResult:
+    imported: int = 0
+    quarantined: int = 0
+    skipped: int = 0
+    keyed: list[int] = field(default_factory=list)  # UIDs whose IMAP key is now in the DB
+
+
+def _received_at(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.now(UTC)  # a server that sends no INTERNALDATE: the time we saw it
+
+
+def _batches(uids: Sequence[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(uids), size):
+        yield list(uids[start : start + size])
+
+
+def _split_by_bytes(uids: list[int], sizes: dict[int, int], limit: int) -> Iterator[list[int]]:
+    """Consecutive runs of ``uids`` of at most ``limit`` bytes (a bigger message goes alone)."""
+    run: list[int] = []
+    total = 0
+    for uid in uids:
+        size = sizes.get(uid, 0)
+        if run and total + size > limit:
+            yield run
+            run, total = [], 0
+        run.append(uid)
+        total += size
+    if run:
+        yield run
+
+
+class _Backoff:
+    """Exponential backoff, capped, with jitter so that many desktops do not retry in step."""
+
+    def __init__(self, first: float = BACKOFF_FIRST_S, cap: float = BACKOFF_CAP_S) -> None:
+        self._first = first
+        self._cap = cap
+        self._attempt = 0
+
+    def next(self) -> float:
+        base: float = min(self._cap, self._first * 2.0**self._attempt)
+        self._attempt = min(self._attempt + 1, 32)
+        return base * random.uniform(0.5, 1.0)  # jitter, not security
+
+    def reset(self) -> None:
+        self._attempt = 0
+
+
+# --- the engine ---------------------------------------------------------------------------------
+
+
+class MailboxSync:
+    """Fetch one mailbox's folders into the database. One instance per mailbox and thread."""
+
+    def __init__(
+        self,
+        db: Database,
+        mailbox_id: int,
+        credentials: Callable[[], Credentials],
+        *,
+        batch_size: int = 200,
+        progress: Callable[[SyncProgress], None] | None = None,
+        parse_limits: ParseLimits = DEFAULT_LIMITS,
+        max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        self._db = db
+        self._mailbox_id = mailbox_id
+        self._credentials = credentials
+        self._batch_size = batch_size
+        self._progress_callback = progress
+        self._limits = parse_limits
+        self._max_batch_bytes = max_batch_bytes
+        self.last_report: SyncReport | None = None
+
+    # --- one pass ---
+
+    def sync_once(self) -> SyncReport:
+        """Connect, sync every configured folder once, disconnect."""
+        config = _load_config(self._db, self._mailbox_id)
+        with self._connection(config) as client:
+            return self._sync_pass(client, config, None)
+
+    @contextmanager
+    def _connection(self, config: _Config) -> Iterator[IMAPClient]:
+        client = connect(config.settings, self._credentials())
+        try:
+            yield client
+        finally:
+            close_client(client)
+
+    def _sync_pass(
+        self, client: IMAPClient, config: _Config, stop: threading.Event | None
+    ) -> SyncReport:
+        report = SyncReport(config.name)
+        with imap_errors(config.settings):
+            for folder in config.folders:
+                if stop is not None and stop.is_set():
+                    break
+                report.folders.append(self._sync_folder(client, config, folder, stop))
+        self.last_report = report
+        return report
+
+    def _sync_folder(
+        self, client: IMAPClient, config: _Config, folder: str, stop: threading.Event | None
+    ) -> FolderReport:
+        report = FolderReport(folder)
+        try:
+            self._sync_folder_checked(client, config, folder, stop, report)
+        except imaplib.IMAP4.abort:
+            raise  # the connection is gone: not this folder's problem
+        except (imaplib.IMAP4.error, _UidValidityChangedError) as exc:
+            # A NO/BAD answer (no such folder, no permission …) concerns this folder only.
+            message = str(exc) if isinstance(exc, CrmDeskError) else f"{folder}: {describe(exc)}"
+            report.error = message
+            log.warning("mailbox %s: %s", config.name, message)
+            _record_error(self._db, config.mailbox_id, folder, message)
+        return report
+
+    def _sync_folder_checked(
+        self,
+        client: IMAPClient,
+        config: _Config,
+        folder: str,
+        stop: threading.Event | None,
+        report: FolderReport,
+    ) -> None:
+        self._progress(config, folder, 0, 0, "checking")
+        # STATUS does not select, so a recreated folder is left exactly as it is.
+        found = int(client.folder_status(folder, [b"UIDVALIDITY"])[b"UIDVALIDITY"])
+        state = _adopt_state(self._db, config.mailbox_id, folder, found)
+        self._check_uidvalidity(config, folder, state.uidvalidity, found)
+        selected = client.select_folder(folder, readonly=not config.after_import.active)
+        self._check_uidvalidity(config, folder, found, int(selected[b"UIDVALIDITY"]))
+        if config.after_import.active and state.highest_uid:
+            self._repair_after_import(client, config, folder, found, state.highest_uid)
+        uids = self._new_uids(client, state.highest_uid)
+        key = ImapKey(config.mailbox_id, folder, found, 0)
+        folder_pass = _FolderPass(client, config, key, report, uids[-1] if uids else 0)
+        done = 0
+        for batch in _batches(uids, self._batch_size):
+            if stop is not None and stop.is_set():
+                return
+            sizes = self._sizes(client, batch)
+            for part in _split_by_bytes(batch, sizes, self._max_batch_bytes):
+                if stop is not None and stop.is_set():
+                    return
+                self._import_batch(folder_pass, part)
+                done += len(part)
+                self._progress(config, folder, done, len(uids), "fetching")
+        _finish_folder(
+            self._db, config.mailbox_id, folder, found, refetch_done=state.dedupe_by_hash
+        )
+        self._progress(config, folder, len(uids), len(uids), "done")
+
+    def _check_uidvalidity(
+        self, config: _Config, folder: str, stored: int | None, found: int
+    ) -> None:
+        if stored is not None and stored != found:
+            raise _UidValidityChangedError(uidvalidity_message(config.name, folder, stored, found))
+
+    @staticmethod
+    def _new_uids(client: IMAPClient, highest: int) -> list[int]:
+        found = client.search(["UID", f"{highest + 1}:*"])
+        # "N:*" always matches the folder's last message, even when its UID is below N.
+        return sorted(uid for uid in found if uid > highest)
+
+    @staticmethod
+    def _sizes(client: IMAPClient, uids: list[int]) -> dict[int, int]:
+        response = client.fetch(uids, [b"RFC822.SIZE"])
+        return {uid: int(data.get(b"RFC822.SIZE", 0)) for uid, data in response.items()}
+
+    # --- one batch ---
+
+    def _import_batch(self, folder_pass: _FolderPass, uids: list[int]) -> None:
+        fetched = self._fetch(folder_pass.client, uids)
+        report = folder_pass.report
+        report.fetched += len(fetched)
+        last = max(uids)
+        result = self._write(
+            folder_pass.key, fetched, last, refetch_ends=last >= folder_pass.last_uid
+        )
+        del fetched  # the batch's bytes are in the database; keep memory flat
+        report.imported += result.imported
+        report.quarantined += result.quarantined
+        report.skipped += result.skipped
+        # Only now, with the batch committed, may the server be told.
+        self._after_import(folder_pass.client, folder_pass.config.after_import, result.keyed)
+
+    def _fetch(self, client: IMAPClient, uids: list[int]) -> list[_Fetched]:
+        response = client.fetch(uids, FETCH_ITEMS)
+        fetched = []
+        for uid in sorted(response):
+            data = response.pop(uid)
+            raw = data.get(b"BODY[]")
+            if raw is None:
+                continue  # expunged meanwhile, or a FETCH echo without the body
+            fetched.append(self._parse(uid, bytes(raw), _received_at(data.get(b"INTERNALDATE"))))
+        return fetched
+
+    def _parse(self, uid: int, raw: bytes, received_at: datetime) -> _Fetched:
+        try:
+            return _Fetched(uid, raw, received_at, _parse_message(raw, self._limits), None)
+        except ParseFailure as exc:
+            return _Fetched(uid, raw, received_at, None, exc.reason)
+        except Exception as exc:  # a parser bug must not stop the batch: quarantine the mail
+            log.exception("parsing UID %s failed unexpectedly", uid)
+            return _Fetched(uid, raw, received_at, None, f"cannot be parsed: {describe(exc)}")
+
+    def _write(
+        self, key: ImapKey, fetched: list[_Fetched], batch_max_uid: int, *, refetch_ends: bool
+    ) -> _BatchResult:
+        try:
+            return self._write_once(key, fetched, batch_max_uid, refetch_ends)
+        except IntegrityError:
+            # Another writer slipped a row in past the lock (it should not): the transaction
+            # rolled back, and a second attempt sees that row and skips it.
+            log.warning("duplicate while importing %s; retrying the batch", key.folder)
+            return self._write_once(key, fetched, batch_max_uid, refetch_ends)
+
+    def _write_once(
+        self, base: ImapKey, fetched: list[_Fetched], batch_max_uid: int, refetch_ends: bool
+    ) -> _BatchResult:
+        result = _BatchResult()
+        with self._db.write() as session:
+            lock_folder(session, base.mailbox_id, base.folder)
+            state = _state_row(session, base.mailbox_id, base.folder)
+            if state is None or state.uidvalidity != base.uidvalidity:
+                raise _UidValidityChangedError(
+                    f"the sync state of {base.folder} was reset while it was being synced; "
+                    "it will be fetched again on the next pass"
+                )
+            # Under the folder lock, so a concurrent writer's rows for this batch are visible.
+            present = _keys_present(session, base, [item.uid for item in fetched])
+            items: list[InboundItem] = []
+            for item in fetched:
+                if item.uid in present or (
+                    state.dedupe_by_hash and _have_bytes(session, base.mailbox_id, item.sha256)
+                ):
+                    # Present, or imported before the folder was recreated: not new mail.
+                    result.skipped += 1
+                    if item.uid in present:
+                        result.keyed.append(item.uid)
+                    continue
+                key = ImapKey(base.mailbox_id, base.folder, base.uidvalidity, item.uid)
+                items.append(
+                    InboundItem(
+                        key,
+                        item.raw,
+                        item.parsed,
+                        item.received_at,
+                        mailbox_id=base.mailbox_id,
+                        failure=item.failure,
+                    )
+                )
+            for outcome, queued in zip(ingest_batch(session, items), items, strict=True):
+                if outcome.quarantined:
+                    result.quarantined += 1
+                elif outcome.duplicate:
+                    result.skipped += 1
+                else:
+                    result.imported += 1
+                assert queued.key is not None
+                result.keyed.append(queued.key.uid)
+            state.highest_uid = max(state.highest_uid, batch_max_uid)
+            state.last_sync_at = datetime.now(UTC)
+            state.last_error = None
+            if refetch_ends:
+                state.dedupe_by_hash = False
+        return result
+
+    # --- after import ---
+
+    def _after_import(self, client: IMAPClient, action: AfterImport, uids: list[int]) -> None:
+        if not uids or not action.active:
+            return
+        if action.kind == "seen":
+            client.add_flags(uids, [SEEN], silent=True)
+        else:
+            assert action.target is not None
+            self._move(client, uids, action.target)
+
+    @staticmethod
+    def _move(client: IMAPClient, uids: list[int], target: str) -> None:
+        try:
+            _move_once(client, uids, target)
+        except imaplib.IMAP4.abort:
+            raise
+        except imaplib.IMAP4.error as exc:
+            if "TRYCREATE" not in describe(exc).upper():
+                raise
+            client.create_folder(target)
+            _move_once(client, uids, target)
+
+    def _repair_after_import(
+        self, client: IMAPClient, config: _Config, folder: str, uidvalidity: int, highest: int
+    ) -> None:
+        """Finish an after-import action that a crash interrupted (between commit and action)."""
+        criteria: list[str] = ["UID", f"1:{highest}"]
+        if config.after_import.kind == "seen":
+            criteria.append("UNSEEN")
+        candidates = sorted(uid for uid in client.search(criteria) if uid <= highest)
+        if not candidates:
+            return
+        known = _keyed_uids(
+            self._db, ImapKey(config.mailbox_id, folder, uidvalidity, 0), candidates
+        )
+        if known:
+            log.info("mailbox %s: completing after-import for %d messages", config.name, len(known))
+            self._after_import(client, config.after_import, known)
+
+    def _progress(self, config: _Config, folder: str, done: int, total: int, stage: str) -> None:
+        if self._progress_callback is not None:
+            self._progress_callback(SyncProgress(config.name, folder, done, total, stage))
+
+    # --- forever ---
+
+    def run(
+        self, stop: threading.Event, *, idle_timeout: float = 300, poll_interval: float = 60
+    ) -> None:
+        """Sync, wait for new mail, sync again … until ``stop`` is set.
+
+        Errors (the server, the network, the database) are logged and followed by a reconnect
+        after a capped, jittered exponential backoff. Returns when the mailbox is deactivated or
+        removed.
+        """
+        backoff = _Backoff()
+        while not stop.is_set():
+            try:
+                self._run_connected(stop, backoff, idle_timeout, poll_interval)
+            except (_MailboxInactiveError, NotFoundError) as exc:
+                log.info("stopping sync: %s", exc)
+                return
+            except (CrmDeskError, DBAPIError, imaplib.IMAP4.error) as exc:
+                # imaplib errors here are NO/BAD answers outside any folder (NOOP, IDLE …).
+                delay = backoff.next()
+                text = _one_line(exc)
+                log.warning("mailbox %s: %s; retrying in %.1f s", self._mailbox_id, text, delay)
+                stop.wait(delay)
+
+    def _run_connected(
+        self, stop: threading.Event, backoff: _Backoff, idle_timeout: float, poll_interval: float
+    ) -> None:
+        config = _load_config(self._db, self._mailbox_id)
+        with self._connection(config) as client, self._watcher(config) as watcher:
+            while not stop.is_set():
+                report = self._sync_pass(client, config, stop)
+                backoff.reset()
+                if report.imported or report.errors:
+                    log.info("mailbox %s: %s", config.name, _summary(report))
+                if stop.is_set():
+                    return
+                self._wait(stop, watcher, config, idle_timeout, poll_interval)
+                fresh = _load_config(self._db, self._mailbox_id)
+                if fresh.settings != config.settings:
+                    return  # reconnect with the new server settings
+                config = fresh
+
+    @contextmanager
+    def _watcher(self, config: _Config) -> Iterator[IdleWatcher | None]:
+        """An IDLE connection on the first folder, opened before the first pass so that mail
+        arriving during that pass is reported; None when the server has no IDLE."""
+        client = connect(config.settings, self._credentials())
+        if not client.has_capability("IDLE"):
+            close_client(client)
+            yield None
+            return
+        try:
+            watcher = IdleWatcher(client, config.settings, config.folders[0])
+        except imaplib.IMAP4.error as exc:
+            if isinstance(exc, imaplib.IMAP4.abort):
+                close_client(client)
+                raise
+            # The folder cannot be watched (its pass reports why): poll instead.
+            log.warning("mailbox %s: cannot watch %s: %s", config.name, config.folders[0], exc)
+            close_client(client)
+            yield None
+            return
+        except BaseException:
+            close_client(client)
+            raise
+        try:
+            yield watcher
+        finally:
+            watcher.close()
+
+    @staticmethod
+    def _wait(
+        stop: threading.Event,
+        watcher: IdleWatcher | None,
+        config: _Config,
+        idle_timeout: float,
+        poll_interval: float,
+    ) -> None:
+        if watcher is None:
+            stop.wait(poll_interval)
+            return
+        # IDLE only watches one folder: the others are polled.
+        timeout = idle_timeout if len(config.folders) == 1 else min(idle_timeout, poll_interval)
+        watcher.wait(stop, timeout)
+
+
+def _move_once(client: IMAPClient, uids: list[int], target: str) -> None:
+    if client.has_capability("MOVE"):
+        client.move(uids, target)
+        return
+    client.copy(uids, target)
+    client.add_flags(uids, [DELETED], silent=True)
+    if client.has_capability("UIDPLUS"):
+        client.uid_expunge(uids)
+    else:
+        # A plain EXPUNGE would also remove messages someone else marked \Deleted.
+        log.warning("the server has no UIDPLUS: moved messages stay behind marked \\Deleted")
+
+
+def _have_bytes(session: Session, mailbox_id: int, sha256: str) -> bool:
+    """Whether this mailbox already holds these exact bytes (ix_messages_mailbox_sha256)."""
+    in_messages = exists().where(Message.mailbox_id == mailbox_id, Message.raw_sha256 == sha256)
+    in_quarantine = exists().where(
+        Quarantine.mailbox_id == mailbox_id, Quarantine.raw_sha256 == sha256
+    )
+    return bool(session.scalar(select(in_messages)) or session.scalar(select(in_quarantine)))
+
+
+def _keys_present(session: Session, base: ImapKey, uids: Sequence[int]) -> set[int]:
+    """Which of ``uids`` have a message or quarantine row under this folder's current key."""
+    keys = [ImapKey(base.mailbox_id, base.folder, base.uidvalidity, uid) for uid in uids]
+    return {key.uid for key in known_keys(session, keys)}
+
+
+def _keyed_uids(db: Database, base: ImapKey, uids: Sequence[int]) -> list[int]:
+    with db.read() as session:
+        return sorted(_keys_present(session, base, uids))
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, CrmDeskError):
+        return str(exc)  # written to be shown as it is
+    if isinstance(exc, DBAPIError):
+        return f"database error: {describe(exc.orig or exc)}"
+    return describe(exc)
+
+
+def _summary(report: SyncReport) -> str:
+    parts = []
+    for folder in report.folders:
+        if folder.error:
+            parts.append(f"{folder.folder}: {folder.error}")
+        elif folder.fetched:
+            parts.append(
+                f"{folder.folder}: {folder.imported} imported, {folder.quarantined} quarantined, "
+                f"{folder.skipped} skipped"
+            )
+    return "; ".join(parts) or "nothing new"
