@@ -125,12 +125,16 @@ def print_detail(detail: dict[str, Any]) -> None:
     print(f" · {contact['company'] or '-'} · {contact['lifecycle']} · {contact['points']} points")
     summary = detail["customer_summary"]
     print(
-        f"orders {summary['order_count']} · lifetime {summary['lifetime_spend']} · "
+        f"orders {summary['order_count']} (not counting cancelled or returned) · "
+        f"lifetime {summary['lifetime_spend']} · "
         f"average {summary['average_order_value']} · last {summary['last_purchase'] or '-'}"
     )
     for order in detail["orders"][:10]:
         items = ", ".join(f"{i['name']} ×{i['quantity']}" for i in order["items"])
-        print(f"  {order['number']}  {order['ordered_at'][:10]}  {order['total']:>12}  {items}")
+        print(
+            f"  {order['number']}  {order['ordered_at'][:10]}  {fit(order['status'], 9)}"
+            f"{order['total']:>12}  {items}"
+        )
     for deal in detail["deals"]:
         print(f"  deal: {deal['title']} · {deal['stage']} · {deal['amount']} {deal['currency']}")
     for earlier in detail["earlier_tickets"][:10]:
