@@ -28,8 +28,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-# Bigger page cache while loading: index inserts touch pages all over the B-trees.
+# While loading: a bigger page cache (index inserts touch pages all over the B-trees) and the
+# file memory-mapped, so pages outside the cache are read without a system call and a copy.
 BULK_SQLITE_CACHE_KIB = 512 * 1024
+BULK_SQLITE_MMAP_BYTES = 16 * 1024**3  # SQLite caps it at its compile-time maximum
 
 
 def _quote(identifier: str) -> str:
@@ -89,19 +91,23 @@ def reset_sequences(session: Session, tables: Sequence[str], column: str = "id")
 
 @contextmanager
 def sqlite_bulk_tuning(session: Session) -> Iterator[None]:
-    """A larger page cache for this connection while a chunk loads (no-op on PostgreSQL).
+    """A larger page cache and memory-mapped reads for this connection while a chunk loads,
+    restored afterwards (a no-op on PostgreSQL).
 
     Durability settings are left alone: each chunk still commits with ``synchronous=FULL``.
     """
     if session.get_bind().dialect.name != "sqlite":
         yield
         return
-    previous = session.execute(text("PRAGMA cache_size")).scalar()
+    cache = session.execute(text("PRAGMA cache_size")).scalar()
+    mmap = session.execute(text("PRAGMA mmap_size")).scalar()
     session.execute(text(f"PRAGMA cache_size=-{BULK_SQLITE_CACHE_KIB}"))
+    session.execute(text(f"PRAGMA mmap_size={BULK_SQLITE_MMAP_BYTES}"))
     try:
         yield
     finally:
-        session.execute(text(f"PRAGMA cache_size={int(previous or -2000)}"))
+        session.execute(text(f"PRAGMA mmap_size={int(mmap or 0)}"))
+        session.execute(text(f"PRAGMA cache_size={int(cache or -2000)}"))
 
 
 class Timestamps:
