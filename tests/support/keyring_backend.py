@@ -43,3 +43,7 @@ class FileKeyring(KeyringBackend):
         if data.pop(f"{service}\0{username}", None) is None:
             raise PasswordDeleteError(username)
         self._path.write_text(json.dumps(data))
+
+
+class PlaintextFileKeyring(FileKeyring):
+    """Named like the unencrypted backends crm-desk refuses unless the user chose one."""
