@@ -24,7 +24,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import LoginError
 from imapclient.imapclient import SocketTimeout
 
-from crm_desk.core.mailboxes import is_loopback
+from crm_desk.core.mailboxes import TLS_MODES, is_loopback
 from crm_desk.errors import ConfigurationError, CrmDeskError
 from crm_desk.store.models import Mailbox
 
@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 CONNECT_TIMEOUT_S = 15.0
 # Generous: one read may wait for the server to assemble a large FETCH response.
 READ_TIMEOUT_S = 120.0
-TLS_MODES = ("ssl", "starttls", "none")
 
 
 class MailServerError(CrmDeskError):
