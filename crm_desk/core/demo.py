@@ -12,13 +12,18 @@ Speed (a million tickets in minutes): the ORM is used only for the handful of ag
 categories and templates. Companies, contacts, deals, orders, tickets, messages and search
 documents are generated as tuples with ids numbered here (children refer to parents without a
 round trip) and written in chunks through ``crm_desk.store.bulk`` (``executemany`` in one
-``BEGIN IMMEDIATE`` per chunk on SQLite, ``COPY`` on PostgreSQL), so memory stays flat.
+``BEGIN IMMEDIATE`` per chunk on SQLite, ``COPY`` on PostgreSQL), so memory stays flat. The
+generator touches no database: from ``PARALLEL_MIN_TICKETS`` on it runs in a forked child
+process and hands chunks over a queue, so generating and writing overlap (the same generator,
+hence the same rows). What remains is the database's own work, mostly indexing the search
+documents (FTS5 on SQLite, the generated ``tsvector`` and its GIN index on PostgreSQL).
+
 Message text is assembled from pre-compiled templates whose pieces carry their search tokens,
 so a ticket's search document is a join of cached token strings rather than a fresh
 ``index_text()`` over the whole conversation. That is exact because every template piece
 meets its neighbours at a separator (a space, newline or punctuation that ``tokenize`` drops),
 which ``_compile`` enforces, and the first chunk's documents are checked against
-``index_text()`` as they are built.
+``index_text()`` before they are written.
 
 Scale: about 200 contacts up to 1,000 tickets, then tickets / 5; companies grow with them.
 """
