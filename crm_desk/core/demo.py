@@ -13,8 +13,8 @@ categories and templates. Companies, contacts, deals, orders, tickets, messages 
 documents are generated as tuples with ids numbered here (children refer to parents without a
 round trip) and written in chunks through ``crm_desk.store.bulk`` (``executemany`` in one
 ``BEGIN IMMEDIATE`` per chunk on SQLite, ``COPY`` on PostgreSQL), so memory stays flat. The
-generator touches no database: from ``PARALLEL_MIN_TICKETS`` on it runs in a forked child
-process and hands chunks over a queue, so generating and writing overlap (the same generator,
+generator touches no database: from ``PARALLEL_MIN_TICKETS`` on (on Linux) it runs in a forked
+child process and hands chunks over a queue, so generating and writing overlap (the same generator,
 hence the same rows). What remains is the database's own work, mostly indexing the search
 documents (FTS5 on SQLite, the generated ``tsvector`` and its GIN index on PostgreSQL).
 
@@ -37,6 +37,7 @@ import json
 import multiprocessing
 import random
 import re
+import sys
 import time
 import traceback
 from collections import Counter
@@ -1689,6 +1690,10 @@ def _generate(build: _Build, team: _Team, tickets: int) -> Iterator[_Batch | _To
     )
 
 
+def _can_fork() -> bool:
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+
+
 def _produce(items: Iterator[_Batch | _Totals], queue: Any) -> None:
     """In a child process: put every item into ``queue``, or the traceback if one fails."""
     try:
@@ -1804,9 +1809,10 @@ def _build(db: Database, tickets: int, seed: int, progress: Progress | None) -> 
         build = _Build(random.Random(seed), Timestamps(db.dialect, DEMO_EPOCH), ids)
         team = _create_team(session, build.ts)
     items = _generate(build, team, tickets)
-    # A large demo is generated in a child process while this one writes (where ``fork``
-    # exists): the same generator, so the same rows, only sooner.
-    if tickets >= PARALLEL_MIN_TICKETS and "fork" in multiprocessing.get_all_start_methods():
+    # A large demo is generated in a child process while this one writes: the same generator,
+    # so the same rows, only sooner. Only on Linux, where forking is safe (on macOS a fork after
+    # system frameworks are loaded can crash; Windows cannot fork): elsewhere, in this process.
+    if tickets >= PARALLEL_MIN_TICKETS and _can_fork():
         items = _in_child(items)
     totals = _write_all(db, items, progress)
     with db.write() as session:
