@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from crm_desk.core import agents, customers, search, tickets
 from crm_desk.store.db import Database
+from crm_desk.store.models import SearchDoc
 from tests.support.factories import make_team
 
 MAIL = [
@@ -169,3 +171,24 @@ def test_punctuation_inside_japanese_splits_words() -> None:
         "いて",
         "て",
     ]
+
+
+def test_ranking_window_is_the_newest_matches(
+    indexed: dict[str, int], db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a window of 3 and (on PostgreSQL) a first range of 2 documents that must grow,
+    the ranked page is drawn from exactly the 3 newest matching documents."""
+    with db.read() as session:
+        docs = session.execute(
+            select(SearchDoc.id, SearchDoc.ticket_id, SearchDoc.contact_id).where(
+                SearchDoc.body.contains("example")
+            )
+        ).all()
+    newest = sorted(docs, reverse=True)[:3]
+    expected = {("ticket", t) if t is not None else ("contact", c) for _, t, c in newest}
+    monkeypatch.setattr(search, "RANK_WINDOW", 3)
+    monkeypatch.setattr(search, "POSTGRES_FIRST_SPAN", 2)
+    with db.read() as session:
+        windowed = {(h.kind, h.id) for h in search.search(session, "example", limit=100).hits}
+    assert len(docs) > 3
+    assert windowed == expected
