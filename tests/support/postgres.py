@@ -113,12 +113,13 @@ class PostgresCluster:
     def create_database(self, name: str | None = None) -> str:
         """A new empty database in this cluster; returns its URL."""
         import psycopg
+        from psycopg import sql
 
         name = name or f"t_{uuid.uuid4().hex[:12]}"
         with psycopg.connect(
             f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
         ) as connection:
-            connection.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         return self.url(name)
 
 
