@@ -148,7 +148,7 @@ _POSTGRES_WINDOW = text(
     WHERE tsv @@ q AND id > :floor ORDER BY id DESC LIMIT :window
     """
 )
-# PostgreSQL first looks at the newest this-many documents, then four times as many, and so on.
+# PostgreSQL first looks at the newest this-many documents, then at a range sized by the hits.
 POSTGRES_FIRST_SPAN = 40_000
 
 
@@ -173,7 +173,8 @@ def _postgres_window(
         ).all()
         if len(rows) >= RANK_WINDOW or floor == 0:
             return [(r[0], r[1], r[2], float(r[3])) for r in rows]
-        span *= 4
+        # Size the next range from this one's hit rate (with room to spare), not blindly.
+        span = int(span * (min(64.0, max(2.0, 1.5 * RANK_WINDOW / len(rows))) if rows else 16))
 
 
 def _ranked_doc_rows(
