@@ -39,6 +39,25 @@ def run_json(url: str, capsys: pytest.CaptureFixture[str], *args: str) -> Any:
     return json.loads(out)
 
 
+def add_args(account: MailAccount, *extra: str) -> list[str]:
+    """`mailbox add` for this test account over plain IMAP on loopback, password on stdin."""
+    return [
+        "mailbox",
+        "add",
+        "support",
+        "--address",
+        account.user,
+        "--imap-host",
+        "127.0.0.1",
+        "--imap-port",
+        str(account.server.port),
+        "--imap-tls",
+        "none",
+        "--password-stdin",
+        *extra,
+    ]
+
+
 def test_mailbox_to_tickets_from_the_command_line(
     cli_env: str,
     mail_account: MailAccount,
@@ -50,24 +69,7 @@ def test_mailbox_to_tickets_from_the_command_line(
     server.append(user, "INBOX", b"From: x@example.com\r\nSubject: huge\r\n\r\n" + b"x" * 64)
     monkeypatch.setattr("sys.stdin", io.StringIO(mail_account.password + "\n"))
     added = run_json(
-        cli_env,
-        capsys,
-        "mailbox",
-        "add",
-        "support",
-        "--address",
-        user,
-        "--imap-host",
-        "127.0.0.1",
-        "--imap-port",
-        str(server.port),
-        "--imap-tls",
-        "none",
-        "--username",
-        user,
-        "--password-stdin",
-        "--after-import",
-        "seen",
+        cli_env, capsys, *add_args(mail_account, "--username", user, "--after-import", "seen")
     )
     assert added["imap"]["tls"] == "none" and added["after_import"] == "seen"
     assert mail_account.password not in json.dumps(added)
@@ -101,24 +103,8 @@ def test_wrong_password_is_one_clear_line(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    server, user = mail_account.server, mail_account.user
     monkeypatch.setattr("sys.stdin", io.StringIO("not-the-password\n"))
-    code, _, err = run(
-        cli_env,
-        capsys,
-        "mailbox",
-        "add",
-        "support",
-        "--address",
-        user,
-        "--imap-host",
-        "127.0.0.1",
-        "--imap-port",
-        str(server.port),
-        "--imap-tls",
-        "none",
-        "--password-stdin",
-    )
+    code, _, err = run(cli_env, capsys, *add_args(mail_account))
     assert code == 0, err
     code, _, err = run(cli_env, capsys, "mailbox", "test", "support")
     assert code == 1
