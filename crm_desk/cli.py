@@ -57,16 +57,6 @@ def _open(args: argparse.Namespace, *, upgrade: bool = True) -> Database:
     return open_database(config.resolve_database_url(args.database), upgrade_schema=upgrade)
 
 
-def _holds_demo(db: Database) -> bool:
-    """Whether the demo was already loaded here (so `crm-desk demo` twice just opens it)."""
-    from sqlalchemy import select
-
-    from crm_desk.store.models import Change
-
-    with db.read() as session:
-        return session.scalar(select(Change.seq).where(Change.kind == "demo.loaded")) is not None
-
-
 # --- commands -------------------------------------------------------------------------------
 
 
@@ -84,7 +74,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     url = args.database or sqlite_url(config.demo_database_path()).render_as_string(False)
     db = open_database(url)
-    if _holds_demo(db):
+    if demo.is_demo_database(db):
         print(f"the demo database is already built: {db.describe()}", file=sys.stderr)
     else:
         last_stage = [""]

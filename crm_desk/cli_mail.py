@@ -8,7 +8,8 @@ import sys
 from typing import Any
 
 from crm_desk import secrets
-from crm_desk.cli_output import emit_json, iso_or_none
+from crm_desk.cli_output import emit_json
+from crm_desk.core.queries import iso
 from crm_desk.errors import ValidationError
 from crm_desk.store.db import Database
 from crm_desk.store.models import Mailbox, Quarantine, SyncState
@@ -47,7 +48,7 @@ def mailbox_json(mailbox: Mailbox, states: list[SyncState]) -> dict[str, Any]:
                 "folder": s.folder,
                 "uidvalidity": s.uidvalidity,
                 "highest_uid": s.highest_uid,
-                "last_sync_at": iso_or_none(s.last_sync_at),
+                "last_sync_at": iso(s.last_sync_at),
                 "last_error": s.last_error,
             }
             for s in states
@@ -260,8 +261,8 @@ def quarantine_json(entry: Quarantine, *, with_raw: bool = False) -> dict[str, A
         "reason": entry.reason,
         "size": len(entry.raw),
         "sha256": entry.raw_sha256,
-        "created_at": iso_or_none(entry.created_at),
-        "resolved_at": iso_or_none(entry.resolved_at),
+        "created_at": iso(entry.created_at),
+        "resolved_at": iso(entry.resolved_at),
     }
     if with_raw:
         data["raw"] = entry.raw.decode("utf-8", errors="replace")

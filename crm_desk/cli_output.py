@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import sys
 import unicodedata
-from datetime import datetime
 from typing import Any
 
 from crm_desk.core.queries import TicketRow, iso
@@ -19,10 +18,6 @@ from crm_desk.store.models import Agent
 def emit_json(data: Any) -> None:
     json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
-
-
-def iso_or_none(value: datetime | None) -> str | None:
-    return iso(value)
 
 
 def agent_json(agent: Agent) -> dict[str, Any]:
@@ -82,9 +77,10 @@ def cell_width(text: str) -> int:
 def fit(text: str, width: int) -> str:
     """Cut or pad ``text`` to exactly ``width`` display cells."""
     out, used = [], 0
+    room = width - 1 if cell_width(text) > width else width  # keep a cell for the ellipsis
     for ch in text.replace("\n", " "):
         w = 2 if unicodedata.east_asian_width(ch) in "WF" else 1
-        if used + w > width - (1 if cell_width(text) > width else 0):
+        if used + w > room:
             out.append("…")
             used += 1
             break

@@ -66,6 +66,7 @@ from crm_desk.store.models import (
     PRIORITY_RANK,
     Agent,
     Category,
+    Change,
     Contact,
     DealStage,
     Lifecycle,
@@ -81,6 +82,8 @@ HISTORY_DAYS = 730
 DEMO_EPOCH = DEMO_NOW - timedelta(days=HISTORY_DAYS)
 DEMO_DOMAIN = "demo.crm-desk.example"
 DEMO_LEAD_EMAIL = f"sato.misaki@{DEMO_DOMAIN}"
+# The change-feed kind that marks a database as holding the demo.
+LOADED_KIND = "demo.loaded"
 SUPPORT_ADDRESS = f"support@{DEMO_DOMAIN}"
 
 TICKET_CHUNK = 25_000
@@ -1769,6 +1772,12 @@ def _check_documents(tickets: list[Row], messages: list[Row], docs: list[Row]) -
             raise RuntimeError(f"demo search document of ticket #{ticket_id} is inconsistent")
 
 
+def is_demo_database(db: Database) -> bool:
+    """Whether the demo was loaded here (so `crm-desk demo` run again just opens it)."""
+    with db.read() as session:
+        return session.scalar(select(Change.seq).where(Change.kind == LOADED_KIND)) is not None
+
+
 def build_demo(
     db: Database,
     *,
@@ -1817,7 +1826,7 @@ def _build(db: Database, tickets: int, seed: int, progress: Progress | None) -> 
     totals = _write_all(db, items, progress)
     with db.write() as session:
         reset_sequences(session, _BULK_TABLES)
-        changes.record(session, None, entity="demo", entity_id=None, kind="demo.loaded")
+        changes.record(session, None, entity="demo", entity_id=None, kind=LOADED_KIND)
     if db.is_postgres:
         with db.write() as session:  # fresh statistics for the planner
             session.execute(text("ANALYZE " + ", ".join(_BULK_TABLES)))

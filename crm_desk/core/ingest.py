@@ -284,7 +284,10 @@ def _contacts(session: Session, mails: Sequence[InboundMail]) -> dict[str, int]:
     # Another desktop may create the same contact meanwhile: the unique address decides.
     session.execute(_dialect_insert(session)(Contact).on_conflict_do_nothing(), rows)
     load(missing)
-    docs = [{"contact_id": ids[e], "body": search.index_text(names[e], e)} for e in missing]
+    docs = [
+        {"contact_id": ids[e], "body": search.contact_text(names[e], None, e, None, None)}
+        for e in missing
+    ]
     existing_docs = set(
         session.scalars(
             select(SearchDoc.contact_id).where(

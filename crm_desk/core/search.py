@@ -267,13 +267,24 @@ def reindex_ticket(session: Session, ticket_id: int) -> None:
     _upsert(session, SearchDoc.ticket_id, ticket_id, ticket_document(session, ticket_id))
 
 
+def contact_text(
+    name: str | None,
+    name_kana: str | None,
+    email: str | None,
+    phone: str | None,
+    company: str | None,
+) -> str:
+    """A contact's search document: the one rule, used by the services and by bulk ingest."""
+    return index_text(name, name_kana, email, phone, company)
+
+
 def contact_document(session: Session, contact: Contact) -> str:
     company = (
         session.scalar(select(Company.name).where(Company.id == contact.company_id))
         if contact.company_id
         else None
     )
-    return index_text(contact.name, contact.name_kana, contact.email, contact.phone, company)
+    return contact_text(contact.name, contact.name_kana, contact.email, contact.phone, company)
 
 
 def reindex_contact(session: Session, contact: Contact) -> None:

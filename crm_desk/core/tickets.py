@@ -66,14 +66,10 @@ def _check_version(session: Session, ticket: Ticket, expected_version: int | Non
         raise _stale(ticket)
 
 
-def _owner(ticket: Ticket) -> Agent | None:
-    return ticket.assignee
-
-
 def _require_may_edit(actor: Agent, ticket: Ticket) -> None:
     """An agent edits unassigned tickets and their own; a lead edits any."""
     agents.require_active(actor)
-    owner = _owner(ticket)
+    owner = ticket.assignee
     if owner is not None and owner.id != actor.id and not agents.is_lead(actor):
         raise PermissionDeniedError(
             f"ticket #{ticket.id} is claimed by {owner.name}; only they or a lead may change it"
@@ -176,7 +172,7 @@ def claim(
     """Take an unassigned ticket. Exactly one of many concurrent claimers wins."""
     agents.require_active(actor)
     ticket = _load(session, ticket_id)
-    owner = _owner(ticket)
+    owner = ticket.assignee
     if owner is not None:
         if owner.id == actor.id:
             return ticket  # already yours: claiming twice is harmless
@@ -196,7 +192,7 @@ def release(
     """Give a ticket back to the queue: its owner, or a lead, may."""
     agents.require_active(actor)
     ticket = _load(session, ticket_id)
-    owner = _owner(ticket)
+    owner = ticket.assignee
     if owner is None:
         return ticket
     if owner.id != actor.id and not agents.is_lead(actor):
@@ -230,7 +226,7 @@ def assign(
         )
     ticket = _load(session, ticket_id)
     _check_version(session, ticket, expected_version)
-    previous = _owner(ticket)
+    previous = ticket.assignee
     new_owner = None
     if assignee_id is not None:
         new_owner = agents.by_id(session, assignee_id)

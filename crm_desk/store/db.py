@@ -9,7 +9,6 @@ PostgreSQL (a team) is reached through a ``postgresql+psycopg://`` URL.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,7 +18,6 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
 
 from crm_desk.errors import ConfigurationError
 
@@ -155,8 +153,6 @@ class Database:
         else:
             kwargs["pool_pre_ping"] = True
             kwargs["connect_args"] = {"connect_timeout": 10, "application_name": "crm-desk"}
-        if os.environ.get("CRM_DESK_NULLPOOL"):
-            kwargs["poolclass"] = NullPool
         self.engine = create_engine(self.url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
