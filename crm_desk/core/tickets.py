@@ -13,7 +13,7 @@ has moved on since, the edit is refused with who changed it and when.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -407,8 +407,18 @@ def add_note(session: Session, actor: Agent, ticket_id: int, text: str) -> Messa
     return note
 
 
-def merge(session: Session, actor: Agent, source_id: int, target_id: int) -> Ticket:
-    """Move every message of ``source`` into ``target`` and close ``source`` as merged."""
+def merge(
+    session: Session,
+    actor: Agent,
+    source_id: int,
+    target_id: int,
+    *,
+    expected_version: int | None = None,
+) -> Ticket:
+    """Move every message of ``source`` into ``target`` and close ``source`` as merged.
+
+    ``expected_version`` is the version of ``source`` the person saw when choosing to merge.
+    """
     if source_id == target_id:
         raise ValidationError("a ticket cannot be merged into itself")
     # Lock in id order so two opposite merges cannot deadlock.
@@ -417,6 +427,7 @@ def merge(session: Session, actor: Agent, source_id: int, target_id: int) -> Tic
     source, target = locked[source_id], locked[target_id]
     _require_may_edit(actor, source)
     _require_may_edit(actor, target)
+    _check_version(session, source, expected_version)
     if source.merged_into_id is not None:
         raise ValidationError(
             f"ticket #{source.id} was already merged into #{source.merged_into_id}"
@@ -445,3 +456,71 @@ def merge(session: Session, actor: Agent, source_id: int, target_id: int) -> Tic
     _record(session, actor, source, "ticket.merged", {"into": target.id})
     _record(session, actor, target, "ticket.merged_from", {"from": source.id, "messages": moved})
     return target
+
+
+# --- bulk reassignment -------------------------------------------------------------------------
+
+MAX_BULK_ASSIGN = 1000
+
+
+class StaleTicketsError(StaleEditError):
+    """Some tickets of a bulk change moved on since they were shown; nothing was changed.
+
+    A ``StaleEditError`` about the first of them (so one handler serves single and bulk
+    edits), with every stale ticket in ``stale``.
+    """
+
+    def __init__(self, stale: Sequence[StaleEditError]) -> None:
+        first = stale[0]
+        super().__init__(first.ticket_id, first.changed_by, first.changed_at)
+        self.stale = tuple(stale)
+        self.ticket_ids = tuple(error.ticket_id for error in self.stale)
+        if len(self.stale) == 1:
+            return  # the single ticket's own message says it all
+        details = "; ".join(
+            f"#{error.ticket_id} by {error.changed_by} at "
+            f"{error.changed_at.strftime('%Y-%m-%d %H:%M:%S UTC')}"
+            for error in self.stale
+        )
+        self.args = (
+            f"{len(self.stale)} tickets were changed meanwhile ({details}); "
+            "nothing was reassigned; reload and try again",
+        )
+
+
+def bulk_assign(
+    session: Session,
+    actor: Agent,
+    ticket_ids: Sequence[int],
+    assignee_id: int | None,
+    *,
+    expected_versions: Mapping[int, int] | None = None,
+) -> list[Ticket]:
+    """Reassign many tickets at once (None: back to the queue); a lead's job.
+
+    All or nothing, in the caller's transaction: every ticket is locked (in id order, so two
+    bulk moves cannot deadlock) and checked against ``expected_versions`` (ticket id -> the
+    version the lead saw; a ticket missing from the map is not checked) before anything is
+    written. If any moved on meanwhile, ``StaleTicketsError`` names each one and who changed
+    it. Each ticket that actually changes hands gets its own audit event and change row, as
+    with ``assign``. Returns the tickets in the order given.
+    """
+    agents.require_lead(actor, "reassign tickets in bulk")
+    wanted = list(dict.fromkeys(ticket_ids))
+    if len(wanted) > MAX_BULK_ASSIGN:
+        raise ValidationError(f"at most {MAX_BULK_ASSIGN} tickets can be reassigned at once")
+    if assignee_id is not None:
+        new_owner = agents.by_id(session, assignee_id)
+        if not new_owner.active:
+            raise ValidationError(f"{new_owner.name} is deactivated and cannot take tickets")
+    locked = {ticket_id: _load(session, ticket_id) for ticket_id in sorted(wanted)}
+    versions = expected_versions or {}
+    stale = [
+        _stale(locked[ticket_id])
+        for ticket_id in sorted(wanted)
+        if ticket_id in versions and locked[ticket_id].version != versions[ticket_id]
+    ]
+    if stale:
+        raise StaleTicketsError(stale)
+    # Versions are checked above, under the locks; assign() re-reads the same locked rows.
+    return [assign(session, actor, ticket_id, assignee_id) for ticket_id in wanted]
