@@ -129,6 +129,20 @@ def test_choosing_a_view_emits_its_filter_once(sidebar: Sidebar, team: Team, qtb
     assert sidebar.view_keys()[:3] == ["unassigned", "mine", "all_open"]
 
 
+def test_notifications_follow_unassigned_mine_and_the_chosen_view(
+    sidebar: Sidebar, team: Team, qtbot: QtBot
+) -> None:
+    load(qtbot, sidebar, team.alice_id, is_lead=False)
+    unassigned = TicketFilter(statuses=OPEN_ISH, unassigned=True)
+    mine = TicketFilter(statuses=OPEN_ISH, assignee_id=team.alice_id)
+    assert sidebar.notification_filters() == [unassigned, mine]
+    sidebar.select_key(f"category:{team.category_id}")
+    category = TicketFilter(statuses=OPEN_ISH, category_id=team.category_id)
+    assert sidebar.notification_filters() == [unassigned, mine, category]
+    sidebar.select_key("quarantine")  # not a ticket list
+    assert sidebar.notification_filters() == [unassigned, mine]
+
+
 def test_a_view_chosen_before_the_counts_land_is_selected_when_they_do(
     sidebar: Sidebar, team: Team, qtbot: QtBot
 ) -> None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QTimer, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeView, QWidget
 
-from crm_desk.core.views import ViewCount, view_counts
+from crm_desk.core.queries import TicketFilter
+from crm_desk.core.views import MINE, UNASSIGNED, ViewCount, view_counts
 from crm_desk.store.db import Database
 from crm_desk.ui import tasks
 from crm_desk.ui.models.sidebar_model import (
@@ -180,6 +181,19 @@ class Sidebar(QTreeView):
         if not index.isValid():
             # The selected view is gone (its category was removed): nothing is selected now.
             self._selected_key = None
+
+    def notification_filters(self) -> list[TicketFilter]:
+        """The views whose new tickets deserve a notification: Unassigned, Mine, the chosen one."""
+        keys = [UNASSIGNED, MINE]
+        if self._selected_key is not None:
+            keys.append(self._selected_key)
+        filters: list[TicketFilter] = []
+        for key in keys:
+            spec = self.sidebar_model.spec(key)
+            wanted = spec.ticket_filter if spec is not None else None
+            if wanted is not None and wanted not in filters:
+                filters.append(wanted)
+        return filters
 
     def selected_key(self) -> str | None:
         current = self.currentIndex()
