@@ -4,6 +4,7 @@ allowed, links, attachments saved only where the agent chose, headers on demand.
 
 from __future__ import annotations
 
+import base64
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -299,11 +300,12 @@ def test_html_view_alone_fetches_nothing_and_opens_no_script(
     browser.show()
     qtbot.waitExposed(browser)
     svg = "data:image/svg+xml;base64,PHN2ZyB3aWR0aD0iMTAiIGhlaWdodD0iMTAiLz4="
+    png = "data:image/png;base64," + base64.b64encode(tiny_png(5, 5)).decode("ascii")
     browser.set_message(
         f'<html><head><link rel="stylesheet" type="text/css" href="{web.url("/b.css")}">'
         "</head><body>"
         f'<p><img src="{web.url("/a.png")}" width="20" height="20"></p>'
-        f'<p><img src="file:///etc/hostname"><img src="{svg}"></p>'
+        f'<p><img src="file:///etc/hostname"><img src="{svg}"><img src="{png}"></p>'
         f'<table background="{web.url("/c.png")}"><tr><td>x</td></tr></table>'
         "<p><a href=\"javascript:document.title='ran'\">run me</a></p><script>x()</script>"
         "</body></html>",
@@ -315,6 +317,8 @@ def test_html_view_alone_fetches_nothing_and_opens_no_script(
     for name in (web.url("/a.png"), "file:///etc/hostname", svg, web.url("/c.png")):
         image = browser.document().resource(IMAGE, QUrl(name))
         assert isinstance(image, QImage) and image.size().width() <= 1, name  # a blank
+    pasted = browser.document().resource(IMAGE, QUrl(png))  # a pasted signature image shows
+    assert isinstance(pasted, QImage) and pasted.width() == 5
     with qtbot.waitSignal(browser.link_refused) as refused:
         click_anchor(browser, "run me")
     assert refused.args[0].scheme() == "javascript"
@@ -491,9 +495,12 @@ def test_attachment_is_saved_only_to_the_file_the_agent_chose(
     button.click()
     qtbot.waitUntil(tasks.is_idle)
     assert list(target.parent.iterdir()) == []
+    notes: list[str] = []
+    view.status_message.connect(notes.append)
     with qtbot.waitSignal(view.attachment_saved) as saved:
         button.click()
     assert saved.args == [str(target)]
+    assert notes == [f"Saved {target}"]
     assert target.read_bytes() == PDF
     assert view.asked_names == ["請求書.pdf", "請求書.pdf"]  # type: ignore[attr-defined]
 

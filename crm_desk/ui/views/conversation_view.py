@@ -139,7 +139,6 @@ class ConversationView(QWidget):
         self.scroll_area.setWidgetResizable(True)
         self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         layout.addWidget(self.scroll_area, 1)
-        self._new_content()
         self.clear()
 
     # --- public -----------------------------------------------------------------------------
@@ -210,10 +209,9 @@ class ConversationView(QWidget):
             )
         )
         self.header.show()
-        self._clear_messages()
-        content = self._new_content()
-        layout = content.layout()
-        assert isinstance(layout, QVBoxLayout)
+        self.message_views = []
+        # Filled before it goes into the scroll area: one layout pass, not one per message.
+        content, layout = self._content()
         if found.earlier_count:
             earlier = QPushButton(
                 self.tr("Show earlier messages ({})").format(found.earlier_count), content
@@ -235,9 +233,10 @@ class ConversationView(QWidget):
         if not found.messages:
             layout.addWidget(plain_label(self.tr("No messages."), "noMessages", content))
         layout.addStretch(1)
+        self.scroll_area.setWidget(content)  # deletes the previous ticket's messages
         self.placeholder.hide()
         self.scroll_area.show()
-        QTimer.singleShot(0, self._scroll_to_newest)
+        QTimer.singleShot(0, self, self._scroll_to_newest)  # once laid out
         self.loaded.emit(found.ticket_id)
 
     def _failed(self, generation: int, exc: BaseException) -> None:
@@ -255,19 +254,18 @@ class ConversationView(QWidget):
 
     # --- layout -----------------------------------------------------------------------------
 
-    def _new_content(self) -> QWidget:
+    def _content(self) -> tuple[QWidget, QVBoxLayout]:
         content = QWidget()
         content.setObjectName("conversationMessages")
         layout = QVBoxLayout(content)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(8)
-        self.scroll_area.setWidget(content)  # the old content (and its messages) is deleted
-        return content
+        return content, layout
 
     def _clear_messages(self) -> None:
         self.message_views = []
         self.earlier_button = None
-        self._new_content()
+        self.scroll_area.setWidget(self._content()[0])  # deletes the messages shown
 
     def _show_placeholder(self, text: str) -> None:
         self.placeholder.setText(text)

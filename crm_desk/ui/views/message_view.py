@@ -221,7 +221,11 @@ class MessageView(QFrame):
             view.setReadOnly(True)
             view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
             view.setPlainText(self.message.headers or "")
-            view.setMaximumHeight(HEADERS_MAX_HEIGHT)
+            lines = (self.message.headers or "").count("\n") + 2
+            frame = 2 * view.frameWidth() + 8
+            view.setFixedHeight(
+                min(HEADERS_MAX_HEIGHT, view.fontMetrics().lineSpacing() * lines + frame)
+            )
             layout = self.layout()
             assert isinstance(layout, QVBoxLayout)
             layout.insertWidget(layout.indexOf(self.body), view)
