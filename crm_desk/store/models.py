@@ -482,6 +482,20 @@ class Presence(Base):
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class TicketRead(Base):
+    """When an agent last looked at a ticket; newer activity by someone else shows it as unread.
+
+    Private to the agent: written without an audit event or a change-feed row. The primary key
+    (agent, ticket) is the one index the queue's LEFT JOIN needs.
+    """
+
+    __tablename__ = "ticket_reads"
+
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class SyncState(Base):
     """Per mailbox and folder: which UIDVALIDITY we trust and the highest UID imported."""
 
