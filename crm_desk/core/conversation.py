@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.policy import compat32
 from email.utils import getaddresses
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -38,6 +39,7 @@ MAX_HEADERS_CHARS = 64 * 1024
 MAX_INLINE_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_INLINE_TOTAL_BYTES = 20 * 1024 * 1024  # per conversation
 MAX_RAW_BYTES_CHECKED = 8 * 1024 * 1024  # larger raw messages are not re-read for remote images
+MAX_RAW_TOTAL_BYTES = 24 * 1024 * 1024  # raw bytes read per conversation
 MAX_REMOTE_LISTED = 200
 
 # Only raster formats are decoded for display: SVG can carry script, and every other format
@@ -159,14 +161,7 @@ def load_conversation(
     rows = list(reversed(newest_first))
     attachments = _attachments(session, [row.id for row in rows])
     # Raw bytes only where they can tell which remote images were blocked: HTML mail.
-    raws = _raw_messages(
-        session,
-        [
-            row.id
-            for row in rows
-            if row.body_html and 0 < (row.raw_size or 0) <= MAX_RAW_BYTES_CHECKED
-        ],
-    )
+    raws = _raw_messages(session, _worth_reading_raw(rows))
     allowed_senders = {address.lower() for address in remote_senders}
     allowed_messages = set(remote_messages)
 
@@ -257,6 +252,22 @@ def attachment_bytes(session: Session, attachment_id: int) -> bytes:
 # --- helpers -----------------------------------------------------------------------------------
 
 
+def _worth_reading_raw(rows: Sequence[Any]) -> list[int]:  # rows of load_conversation
+    """HTML messages whose raw bytes may tell which remote images were blocked, newest first
+    until the conversation's budget is spent: a thread of huge newsletters stays cheap."""
+    chosen: list[int] = []
+    spent = 0
+    for row in reversed(rows):
+        size = row.raw_size or 0
+        if not row.body_html or not 0 < size <= MAX_RAW_BYTES_CHECKED:
+            continue
+        if spent + size > MAX_RAW_TOTAL_BYTES:
+            break
+        spent += size
+        chosen.append(row.id)
+    return chosen
+
+
 def _cut(text: str, limit: int) -> tuple[str, bool]:
     return (text, False) if len(text) <= limit else (text[:limit], True)
 
@@ -344,7 +355,8 @@ def _display_html(
         for url in _blocked_in_raw(raw):
             if url not in blocked:
                 blocked.append(url)
-    return again.html, tuple(blocked[:MAX_REMOTE_LISTED])
+    # Nothing left to show (it was all script or style): the text part says what there is.
+    return again.html if again.html.strip() else None, tuple(blocked[:MAX_REMOTE_LISTED])
 
 
 def _blocked_in_raw(raw: bytes) -> list[str]:

@@ -283,3 +283,26 @@ def test_limits_and_missing_things(db: Database, team: Team) -> None:
 )
 def test_sender_email(value: str | None, expected: str | None) -> None:
     assert conversation.sender_email(value) == expected
+
+
+def test_html_with_nothing_left_to_show_falls_back_to_text(db: Database, team: Team) -> None:
+    add_message(
+        db, team.ticket_id, Direction.IN, body_html="<script>x()</script>", body_text="plain"
+    )
+    last = load(db, team.ticket_id).messages[-1]
+    assert last.body_html is None and last.body_text == "plain"
+
+
+def test_raw_messages_are_read_within_a_budget(
+    db: Database, team: Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = japanese_html_mail(message_id="<budget-1@example.jp>")
+    ticket_id = file_raw(db, first)
+    reply = japanese_html_mail(message_id="<budget-2@example.jp>").replace(
+        b"Date:", b"In-Reply-To: <budget-1@example.jp>\r\nDate:", 1
+    )
+    assert file_raw(db, reply, T0 + timedelta(minutes=5)) == ticket_id
+    monkeypatch.setattr(conversation, "MAX_RAW_TOTAL_BYTES", len(reply) + 10)
+    older, newer = load(db, ticket_id).messages
+    assert newer.remote_images == (TRACKER,)  # the newest is looked at first
+    assert older.remote_images == ()  # no budget left: no bar rather than a slow switch
