@@ -39,7 +39,7 @@ def format_money(amount: Decimal | None, currency: str, locale: QLocale | None =
     """
     if amount is None:
         return ""
-    loc = locale if locale is not None else QLocale()
+    loc = _for_people(locale)
     code = currency.upper()
     decimals = currency_decimals(code)
     rounded = amount.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
@@ -64,7 +64,7 @@ def _number(value: Decimal, decimals: int, locale: QLocale) -> str:
 
 def format_count(count: int, locale: QLocale | None = None) -> str:
     """A whole number with the locale's grouping: ``12,345``."""
-    loc = locale if locale is not None else QLocale()
+    loc = _for_people(locale)
     return loc.toString(count)
 
 
@@ -72,7 +72,7 @@ def format_date(value: date | datetime | None, locale: QLocale | None = None) ->
     """The locale's short date (``3/3/25``, ``2025/03/03``); a timestamp in local time first."""
     if value is None:
         return ""
-    loc = locale if locale is not None else QLocale()
+    loc = _for_people(locale)
     if isinstance(value, datetime):
         value = _local(value).date()
     return loc.toString(QDate(value.year, value.month, value.day), QLocale.FormatType.ShortFormat)
@@ -82,13 +82,22 @@ def format_datetime(value: datetime | None, locale: QLocale | None = None) -> st
     """The locale's short date and time of a timestamp, in the desktop's time zone."""
     if value is None:
         return ""
-    loc = locale if locale is not None else QLocale()
+    loc = _for_people(locale)
     local = _local(value)
     moment = QDateTime(
         QDate(local.year, local.month, local.day),
         QTime(local.hour, local.minute, local.second),
     )
     return loc.toString(moment, QLocale.FormatType.ShortFormat)
+
+
+def _for_people(locale: QLocale | None) -> QLocale:
+    """``locale``, or the default; the C locale (``LANG=C``) is meant for programs, not people
+    (``16780¥``, no grouping), so English (United States) conventions stand in for it."""
+    loc = locale if locale is not None else QLocale()
+    if loc.language() == QLocale.Language.C:
+        return QLocale(QLocale.Language.English, QLocale.Country.UnitedStates)
+    return loc
 
 
 def _local(value: datetime) -> datetime:

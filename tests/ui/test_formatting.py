@@ -105,3 +105,10 @@ def test_without_a_locale_the_applications_default_is_used() -> None:
     assert format_date(date(2025, 3, 3)) == "2025/03/03"
     assert format_datetime(datetime(2025, 3, 3, 9, 30, tzinfo=UTC)) == "2025/03/03 18:30"
     assert format_count(12345) == "12,345"
+
+
+def test_the_c_locale_reads_as_english() -> None:
+    c_locale = QLocale.c()
+    assert format_money(Decimal(16780), "JPY", c_locale) == "¥16,780"
+    assert format_count(16780, c_locale) == "16,780"
+    assert format_date(date(2025, 3, 3), c_locale) == "3/3/25"
