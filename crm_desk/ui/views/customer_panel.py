@@ -181,6 +181,9 @@ class CustomerPanel(QWidget):
             layout.addWidget(heading)
             layout.addWidget(view, stretch)
             layout.addWidget(empty)
+        # Takes the slack when there is no orders list to give it to (see ``_show_orders``).
+        layout.addStretch(0)
+        self._content_layout = layout
         scroll.setWidget(self.content)
         return scroll
 
@@ -378,6 +381,8 @@ class CustomerPanel(QWidget):
                 view.setExpanded(self.orders_model.index(row, 0), True)
         finally:
             view.setUpdatesEnabled(True)
+        layout = self._content_layout
+        layout.setStretch(layout.count() - 1, 0 if history.orders else 1)
         shown = format_count(len(history.orders))
         if history.more_orders:
             text = self.tr("newest {shown} of {total}").format(
