@@ -221,7 +221,15 @@ def test_drops_between_rows_or_of_other_data_are_refused(view: WorkloadView, tea
     text = QMimeData()
     text.setText("12")
     assert not view.model.canDropMimeData(text, move, -1, -1, bob)
-    for junk in (b"not json", b'{"tickets": [{"id": "1"}]}', b'{"tickets": [{"id": true}]}', b"[]"):
+    for junk in (
+        b"not json",
+        b'{"tickets": [{"id": "1"}]}',
+        b'[{"id": true}]',
+        b'[{"id": 1, "version": 1.5}]',
+        b"[]",
+        b'{"tickets": 5}',
+        b"[12]",
+    ):
         bad = QMimeData()
         bad.setData(TICKET_IDS_MIME, junk)
         assert ticket_refs_from_mime(bad) == []
@@ -277,3 +285,19 @@ def test_sorting_keeps_the_queue_last_and_text_plain() -> None:
 )
 def test_ages(age: timedelta, text: str) -> None:
     assert format_age(age) == text
+
+
+def test_both_ways_of_writing_the_payload_are_read() -> None:
+    refs = [TicketRef(12, 3), TicketRef(40, None)]
+    for payload in (
+        b'[{"id": 12, "version": 3}, {"id": 40, "version": null}]',
+        b'{"tickets": [{"id": 12, "version": 3}, {"id": 40}]}',
+    ):
+        mime = QMimeData()
+        mime.setData(TICKET_IDS_MIME, payload)
+        assert ticket_refs_from_mime(mime) == refs
+    written = ticket_refs_mime_data(refs)
+    assert bytes(written.data(TICKET_IDS_MIME).data()) == (
+        b'[{"id": 12, "version": 3}, {"id": 40, "version": null}]'
+    )
+    assert written.text() == "#12 #40"

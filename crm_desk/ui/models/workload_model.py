@@ -3,14 +3,15 @@ drag-and-drop format that carries tickets between the queue and the workload vie
 
 Ticket drag format
 ------------------
-MIME type ``application/x-crm-desk-ticket-ids`` (``TICKET_IDS_MIME``), UTF-8 JSON::
+MIME type ``application/x-crm-desk-ticket-ids`` (``TICKET_IDS_MIME``), UTF-8 JSON, a list::
 
-    {"tickets": [{"id": 12, "version": 3}, {"id": 40, "version": null}]}
+    [{"id": 12, "version": 3}, {"id": 40, "version": null}]
 
-``version`` is the ticket version the dragging view showed; the move is refused with
-"changed by X" if the ticket has moved on since (``null``: not checked). A view that lets
-tickets be dragged builds the data with ``ticket_refs_mime_data`` (for example in its model's
-``mimeData``) and offers ``Qt.MoveAction``; nothing is removed from the source on a drop.
+(the object form ``{"tickets": [...]}`` is read too). ``version`` is the ticket version the
+dragging view showed; the move is refused with "changed by X" if the ticket has moved on since
+(``null``: not checked). A view that lets tickets be dragged builds the data with
+``ticket_refs_mime_data`` (or the queue's ``ticket_drag.ticket_mime_data``, the same format)
+and offers ``Qt.MoveAction``; nothing is removed from the source on a drop.
 
 The model holds the plain ``AgentLoad`` rows of ``core.workload``; the view loads them through
 an ``Op``. Dropping tickets on a row emits ``drop_requested(refs, agent_id)``: the view does
@@ -62,8 +63,9 @@ class TicketRef:
 
 def ticket_refs_mime_data(refs: Sequence[TicketRef]) -> QMimeData:
     mime = QMimeData()
-    payload = {"tickets": [{"id": ref.id, "version": ref.version} for ref in refs]}
+    payload = [{"id": ref.id, "version": ref.version} for ref in refs]
     mime.setData(TICKET_IDS_MIME, json.dumps(payload).encode("utf-8"))
+    mime.setText(" ".join(f"#{ref.id}" for ref in refs))  # for a drop into another program
     return mime
 
 
@@ -74,7 +76,9 @@ def ticket_refs_from_mime(mime: QMimeData | None) -> list[TicketRef]:
         return []
     try:
         payload = json.loads(bytes(mime.data(TICKET_IDS_MIME).data()).decode("utf-8"))
-        entries = payload["tickets"]
+        entries = payload["tickets"] if isinstance(payload, dict) else payload
+        if not isinstance(entries, list):
+            return []
         refs = []
         for entry in entries[: MAX_DRAGGED_TICKETS + 1]:
             ticket_id, version = entry["id"], entry.get("version")
