@@ -89,7 +89,8 @@ def ui_sources() -> list[Path]:
 #
 # * a module's shorthand ``def _tr(text): return QCoreApplication.translate("Context", text)``
 #   and its calls ``_tr("Pending")``;
-# * a context held in a module constant, or a text chosen by ``"a" if busy else "b"``.
+# * a context held in a module constant, a text chosen by ``"a" if busy else "b"``, or looked
+#   up in a dict literal of texts (``translate("QueueModel", titles[column])``).
 
 
 def _string_constants(tree: ast.Module) -> dict[str, str]:
@@ -148,11 +149,38 @@ def _shorthands(tree: ast.Module, constants: dict[str, str]) -> dict[str, str]:
     return found
 
 
+def _dict_literals(scope: ast.AST) -> dict[str, ast.Dict]:
+    """Names bound to a dict literal in ``scope`` (``titles = {Column.NUMBER: "Number"}``)."""
+    found = {}
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Dict):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    found[target.id] = node.value
+    return found
+
+
+def _looked_up(text: ast.expr, scopes: list[dict[str, ast.Dict]]) -> list[str]:
+    """The texts of ``titles[column]`` when ``titles`` is a dict literal of strings."""
+    if not (isinstance(text, ast.Subscript) and isinstance(text.value, ast.Name)):
+        return []
+    for scope in scopes:
+        table = scope.get(text.value.id)
+        if table is not None:
+            return [t for value in table.values for t in _texts(value)]
+    return []
+
+
 def hidden_messages(source: str) -> list[tuple[str, str]]:
     """(context, text) pairs of ``source`` written in a shape lupdate does not read."""
     tree = ast.parse(source)
     constants = _string_constants(tree)
     shorthands = _shorthands(tree, constants)
+    module_dicts = _dict_literals(tree)
+    functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]
+    local_dicts = {id(f): _dict_literals(f) for f in functions}
+    enclosing = {id(call): f for f in functions for call in ast.walk(f)}
     messages = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call) or not node.args:
@@ -164,8 +192,12 @@ def hidden_messages(source: str) -> list[tuple[str, str]]:
             context, text = _string(node.args[0], constants), node.args[1]
         else:
             continue
-        if context:
-            messages += [(context, t) for t in _texts(text)]
+        if not context:
+            continue
+        function = enclosing.get(id(node))
+        scopes = [local_dicts[id(function)]] if function is not None else []
+        texts = _texts(text) or _looked_up(text, [*scopes, module_dicts])
+        messages += [(context, t) for t in texts]
     return messages
 
 

@@ -99,7 +99,7 @@ class AgentForm(QWidget):
         self.new_radio.setChecked(True)
 
         fields = QFormLayout()
-        fields.addRow(self.tr("&Name:"), self.name_edit)
+        fields.addRow(self.tr("Na&me:"), self.name_edit)
         fields.addRow(self.tr("&Email:"), self.email_edit)
         fields.addRow(self.tr("&Role:"), self.role_combo)
         grid = QGridLayout()

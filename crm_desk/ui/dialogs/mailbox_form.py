@@ -124,7 +124,7 @@ class MailboxForm(QWidget):
     def _lay_out(self) -> None:
         mailbox = QFormLayout()
         mailbox.addRow(self.tr("&Address:"), self.address_edit)
-        mailbox.addRow(self.tr("N&ame:"), self.name_edit)
+        mailbox.addRow(self.tr("Na&me:"), self.name_edit)
 
         incoming = QGroupBox(self.tr("Incoming mail (IMAP)"), self)
         imap = QFormLayout(incoming)
@@ -140,7 +140,7 @@ class MailboxForm(QWidget):
         after = QHBoxLayout()
         after.addWidget(self.after_import)
         after.addWidget(self.move_folder, 1)
-        imap.addRow(self._buddy(self.tr("After i&mport:"), self.after_import), after)
+        imap.addRow(self._buddy(self.tr("After imp&ort:"), self.after_import), after)
 
         outgoing = QGroupBox(self.tr("Outgoing mail (SMTP)"), self)
         smtp = QFormLayout(outgoing)

@@ -85,6 +85,8 @@ class MailboxesPanel(QWidget):
         self.tree.setHeaderLabels(
             [self.tr("Name"), self.tr("Address"), self.tr("Server"), self.tr("State")]
         )
+        for column, width in enumerate((110, 180, 160)):
+            self.tree.setColumnWidth(column, width)  # until there are rows to measure
         self.add_button = QPushButton(self.tr("&Add…"), self)
         self.add_button.setObjectName("addMailboxButton")
         self.test_button = QPushButton(self.tr("&Test"), self)
@@ -127,7 +129,7 @@ class MailboxesPanel(QWidget):
         self.mailboxes = found
         self.tree.clear()
         for info in found:
-            state = self.tr("Syncing") if info.active else self.tr("Stopped")
+            state = self.tr("Active") if info.active else self.tr("Stopped")
             if info.last_error:
                 state = self.tr("Error")
             item = QTreeWidgetItem([info.name, info.address, info.server, state])
@@ -135,8 +137,9 @@ class MailboxesPanel(QWidget):
             if info.last_error:
                 item.setToolTip(3, info.last_error)  # a tooltip of plain text, never markup
             self.tree.addTopLevelItem(item)
-        for column in range(self.tree.columnCount()):
-            self.tree.resizeColumnToContents(column)
+        if found:
+            for column in range(self.tree.columnCount() - 1):
+                self.tree.resizeColumnToContents(column)
         self._update_enabled()
 
     def selected_name(self) -> str | None:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
+    QSizePolicy,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -33,6 +34,8 @@ from crm_desk.ui.dialogs.database_form import DatabaseForm
 from crm_desk.ui.dialogs.form_parts import StatusLine, one_line_error
 from crm_desk.ui.dialogs.mailboxes_panel import MailboxesPanel
 from crm_desk.ui.dialogs.setting_editors import SettingEditor, editor_for, setting_label
+
+CHECK_BOX_INDENT = 24  # pixels: roughly the width of a check box's indicator
 
 
 def section_title(section: str) -> str:
@@ -51,6 +54,8 @@ def _note(parent: QWidget, text: str) -> QLabel:
     note.setObjectName("restartNote")
     note.setTextFormat(Qt.TextFormat.PlainText)
     note.setWordWrap(True)
+    # Expanding: in a form it takes the row's width, not the narrow width of wrapped text.
+    note.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
     return note
 
 
@@ -130,7 +135,12 @@ class SettingsDialog(QDialog):
             else:
                 form.addRow(self.tr("{}:").format(setting_label(declared)), editor.widget)
             if declared.restart:
-                form.addRow("", _note(page, self.tr("Takes effect when crm-desk starts again.")))
+                note = _note(page, self.tr("Takes effect when crm-desk starts again."))
+                if editor.labels_itself:
+                    note.setIndent(CHECK_BOX_INDENT)  # under the check box's text
+                    form.addRow(note)
+                else:
+                    form.addRow("", note)
         layout.addLayout(form)
         if custom is None:
             layout.addStretch(1)

@@ -241,13 +241,11 @@ class MailboxPage(QWizardPage):
         self._flow = flow
         self._saved_draft: MailboxDraft | None = None
         self.setTitle(self.tr("A shared mailbox"))
+        # One line: a wizard's header does not grow for a second one.
         self.setSubTitle(
-            self.tr(
-                "Optional: crm-desk turns the mail of a shared address into tickets. "
-                "Mailboxes can also be added later, in Settings."
-            )
+            self.tr("Optional: its mail becomes tickets. Or add one later in Settings.")
         )
-        self.add_check = QCheckBox(self.tr("&Add a mailbox now"), self)
+        self.add_check = QCheckBox(self.tr("Add a mai&lbox now"), self)
         self.add_check.setObjectName("addMailboxCheck")
         self.note = _title_label(self, "hintLabel")
         self.form = MailboxForm(self)
