@@ -22,58 +22,19 @@ are the ones wanted. Below that many matches, the ranking covers every match.
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
+from crm_desk.core.tokens import TOKEN_RUN, bigrams, index_text, is_cjk, normalise, tokenize
 from crm_desk.store.models import Company, Contact, Message, SearchDoc, Ticket
+
+__all__ = ["index_text", "tokenize"]  # re-exported: the indexer's names
 
 RANK_WINDOW = 2000
 MAX_QUERY_TERMS = 16
-
-# Hiragana, katakana with the prolonged sound mark ー (but not the middle dot ・ U+30FB, which is
-# punctuation and would be dropped by the engines' own tokenizers), CJK unified ideographs and
-# extension A, compatibility ideographs (﨑), and the iteration marks 々 〆.
-_CJK_CLASS = (
-    "\u3041-\u309f\u30a1-\u30fa\u30fc-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005\u3006"
-)
-_TOKEN_RUN = re.compile(rf"[{_CJK_CLASS}]+|[^\W_{_CJK_CLASS}]+")
-_CJK_START = re.compile(rf"[{_CJK_CLASS}]")
-
-
-def normalise(value: str) -> str:
-    return unicodedata.normalize("NFKC", value).lower()
-
-
-def _is_cjk(run: str) -> bool:
-    return _CJK_START.match(run) is not None
-
-
-def _bigrams(run: str) -> list[str]:
-    if len(run) == 1:
-        return [run]
-    return [run[i : i + 2] for i in range(len(run) - 1)]
-
-
-def tokenize(value: str) -> Iterator[str]:
-    """The index terms of ``value``, in order (see the module docstring)."""
-    for match in _TOKEN_RUN.finditer(normalise(value)):
-        run = match.group()
-        if _is_cjk(run):
-            yield from _bigrams(run)
-            if len(run) > 1:
-                yield run[-1]  # so a one-character query (a prefix) finds the run's last char
-        else:
-            yield run
-
-
-def index_text(*parts: str | None) -> str:
-    """The ``search_docs.body`` for these pieces of text."""
-    return " ".join(token for part in parts if part for token in tokenize(part))
 
 
 @dataclass(frozen=True)
@@ -88,10 +49,10 @@ def parse_query(query: str) -> list[QueryTerm]:
     words = query.split()
     for index, word in enumerate(words[:MAX_QUERY_TERMS]):
         is_last = index == len(words) - 1
-        for match in _TOKEN_RUN.finditer(normalise(word)):
+        for match in TOKEN_RUN.finditer(normalise(word)):
             run = match.group()
-            if _is_cjk(run):
-                tokens = tuple(_bigrams(run))
+            if is_cjk(run):
+                tokens = tuple(bigrams(run))
                 terms.append(QueryTerm(tokens, prefix=len(run) == 1))
             else:
                 terms.append(QueryTerm((run,), prefix=is_last))
