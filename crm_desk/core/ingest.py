@@ -123,6 +123,9 @@ class InboundItem:
     mailbox_id: int | None = None
     failure: str | None = None
     channel: str = Channel.MAIL
+    # ``search.index_text(mail.text)`` when the caller already has it (a parser process
+    # computes it beside the parse, off the writer's critical path).
+    text_terms: str | None = None
 
 
 @dataclass(frozen=True)
@@ -316,7 +319,7 @@ class _Plan:
     reasons: list[thread_rules.ThreadDecision] = field(default_factory=list)
     touched: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # ticket → +messages
     reopened: set[int] = field(default_factory=set)
-    index_parts: dict[int, list[str | None]] = field(default_factory=lambda: defaultdict(list))
+    index_terms: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
 
 
 def _plan(
@@ -369,7 +372,9 @@ def _plan(
                 "due_at": None,
                 "version": 1,
             }
-            plan.index_parts[ticket_id].append(plan.new_tickets[ticket_id]["subject"])
+            plan.index_terms[ticket_id].append(
+                search.index_text(plan.new_tickets[ticket_id]["subject"])
+            )
         else:
             ticket_id = decision.ticket_id
             state = index.tickets[ticket_id]
@@ -413,8 +418,15 @@ def _plan(
         plan.attachments.append(mail.attachments)
         plan.message_items.append(n)
         plan.reasons.append(decision)
-        plan.index_parts[ticket_id].extend((sender, mail.text))
+        text_terms = item.text_terms
+        if text_terms is None:
+            text_terms = search.index_text(mail.text)
+        plan.index_terms[ticket_id].extend((search.index_text(sender), text_terms))
     return plan
+
+
+def _joined(terms: list[str]) -> str:
+    return " ".join(t for t in terms if t)
 
 
 def _insert_returning_ids(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:
@@ -477,14 +489,12 @@ def _write(session: Session, plan: _Plan, index: thread_rules.ThreadIndex) -> di
         )
     docs = _table(SearchDoc)
     new_docs = [
-        {"ticket_id": real[t], "contact_id": None, "body": search.index_text(*plan.index_parts[t])}
+        {"ticket_id": real[t], "contact_id": None, "body": _joined(plan.index_terms[t])}
         for t in temporary
     ]
     if new_docs:
         session.execute(docs.insert(), new_docs)
-    appended = [
-        {"tid": t, "tokens": " " + search.index_text(*plan.index_parts[t])} for t in existing
-    ]
+    appended = [{"tid": t, "tokens": " " + _joined(plan.index_terms[t])} for t in existing]
     if appended:
         session.execute(
             docs.update()

@@ -25,16 +25,15 @@ thread and the headless ``sync`` service in its main thread.
 
 from __future__ import annotations
 
-import hashlib
 import imaplib
 import logging
 import random
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from imapclient import DELETED, SEEN, IMAPClient
 from sqlalchemy import exists, select
@@ -46,6 +45,14 @@ from crm_desk.core import changes
 from crm_desk.core.ingest import ImapKey, InboundItem, ingest_batch, known_keys, lock_folder
 from crm_desk.core.mailboxes import validate_after_import
 from crm_desk.errors import ConfigurationError, CrmDeskError, NotFoundError, ValidationError
+from crm_desk.mail.fetch_pool import (
+    PARALLEL_MIN_MESSAGES,
+    FetchedMail,
+    FetchPool,
+    FolderSource,
+    PendingBatch,
+    fetch_raw,
+)
 from crm_desk.mail.imap import (
     Credentials,
     IdleWatcher,
@@ -57,8 +64,7 @@ from crm_desk.mail.imap import (
 )
 from crm_desk.mail.imap import close as close_client
 from crm_desk.mail.limits import MIB
-from crm_desk.mail.parse import DEFAULT_LIMITS, ParsedMessage, ParseFailure, ParseLimits
-from crm_desk.mail.parse import parse_message as _parse_message
+from crm_desk.mail.parse import DEFAULT_LIMITS, ParseLimits
 from crm_desk.store.db import Database
 from crm_desk.store.models import Mailbox, Message, Quarantine, SyncState
 
@@ -74,7 +80,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-FETCH_ITEMS = [b"BODY.PEEK[]", b"INTERNALDATE", b"FLAGS", b"RFC822.SIZE"]
 # A batch is also cut by size, so that a run of huge messages cannot exhaust memory.
 DEFAULT_MAX_BATCH_BYTES = 64 * MIB
 BACKOFF_FIRST_S = 1.0
@@ -281,19 +286,6 @@ def reset_folder(db: Database, mailbox_id: int, folder: str) -> None:
 # --- fetched mail ----------------------------------------------------------------------------
 
 
-@dataclass
-class _Fetched:
-    uid: int
-    raw: bytes
-    received_at: datetime
-    parsed: ParsedMessage | None
-    failure: str | None  # why it goes to quarantine
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.raw).hexdigest()
-
-
 @dataclass(frozen=True)
 class _FolderPass:
     """What every batch of one folder's pass needs."""
@@ -311,12 +303,6 @@ class _BatchResult:
     quarantined: int = 0
     skipped: int = 0
     keyed: list[int] = field(default_factory=list)  # UIDs whose IMAP key is now in the DB
-
-
-def _received_at(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    return datetime.now(UTC)  # a server that sends no INTERNALDATE: the time we saw it
 
 
 def _batches(uids: Sequence[int], size: int) -> Iterator[list[int]]:
@@ -372,6 +358,7 @@ class MailboxSync:
         progress: Callable[[SyncProgress], None] | None = None,
         parse_limits: ParseLimits = DEFAULT_LIMITS,
         max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
+        parallel: bool | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -382,6 +369,9 @@ class MailboxSync:
         self._progress_callback = progress
         self._limits = parse_limits
         self._max_batch_bytes = max_batch_bytes
+        # None: child processes fetch and parse when a pass has many new messages;
+        # True / False: always / never (tests pin it).
+        self._parallel = parallel
         self.last_report: SyncReport | None = None
 
     # --- one pass ---
@@ -449,15 +439,21 @@ class MailboxSync:
         key = ImapKey(config.mailbox_id, folder, found, 0)
         folder_pass = _FolderPass(client, config, key, report, uids[-1] if uids else 0)
         done = 0
-        for batch in _batches(uids, self._batch_size):
-            if stop is not None and stop.is_set():
-                return
-            sizes = self._sizes(client, batch)
-            for part in _split_by_bytes(batch, sizes, self._max_batch_bytes):
+        # Batches are fetched and parsed ahead (in child processes, for a long pass) while
+        # the one before is stored; they are still stored one at a time, in UID order.
+        with self._fetch_pool(client, config, folder, found, len(uids)) as pool:
+            in_flight: deque[PendingBatch] = deque()
+            for part in self._parts(client, uids):
+                if stop is not None and stop.is_set():
+                    return  # fetched but unstored batches are simply fetched again next time
+                in_flight.append(pool.submit(part))
+                if len(in_flight) > pool.ahead:
+                    done += self._import_batch(folder_pass, in_flight.popleft())
+                    self._progress(config, folder, done, len(uids), "fetching")
+            while in_flight:
                 if stop is not None and stop.is_set():
                     return
-                self._import_batch(folder_pass, part)
-                done += len(part)
+                done += self._import_batch(folder_pass, in_flight.popleft())
                 self._progress(config, folder, done, len(uids), "fetching")
         _finish_folder(
             self._db, config.mailbox_id, folder, found, refetch_done=state.dedupe_by_hash
@@ -483,43 +479,42 @@ class MailboxSync:
 
     # --- one batch ---
 
-    def _import_batch(self, folder_pass: _FolderPass, uids: list[int]) -> None:
-        fetched = self._fetch(folder_pass.client, uids)
+    def _parts(self, client: IMAPClient, uids: list[int]) -> Iterator[list[int]]:
+        """``uids`` in fetch batches: at most ``batch_size`` messages and about
+        ``max_batch_bytes`` each (a bigger message goes alone)."""
+        for batch in _batches(uids, self._batch_size):
+            sizes = self._sizes(client, batch)
+            yield from _split_by_bytes(batch, sizes, self._max_batch_bytes)
+
+    def _fetch_pool(
+        self, client: IMAPClient, config: _Config, folder: str, uidvalidity: int, new: int
+    ) -> FetchPool:
+        parallel = self._parallel if self._parallel is not None else new >= PARALLEL_MIN_MESSAGES
+        source = None
+        if parallel:
+            source = FolderSource(config.settings, self._credentials(), folder, uidvalidity)
+        return FetchPool(self._limits, lambda uids: fetch_raw(client, uids), source)
+
+    def _import_batch(self, folder_pass: _FolderPass, pending: PendingBatch) -> int:
+        """Store one fetched batch; the number of UIDs it covered."""
+        uids = pending.uids
+        fetched = pending.result()
         report = folder_pass.report
         report.fetched += len(fetched)
         last = max(uids)
         result = self._write(
             folder_pass.key, fetched, last, refetch_ends=last >= folder_pass.last_uid
         )
-        del fetched  # the batch's bytes are in the database; keep memory flat
+        del fetched, pending  # the batch's bytes are in the database; keep memory flat
         report.imported += result.imported
         report.quarantined += result.quarantined
         report.skipped += result.skipped
         # Only now, with the batch committed, may the server be told.
         self._after_import(folder_pass.client, folder_pass.config.after_import, result.keyed)
-
-    def _fetch(self, client: IMAPClient, uids: list[int]) -> list[_Fetched]:
-        response = client.fetch(uids, FETCH_ITEMS)
-        fetched = []
-        for uid in sorted(response):
-            data = response.pop(uid)
-            raw = data.get(b"BODY[]")
-            if raw is None:
-                continue  # expunged meanwhile, or a FETCH echo without the body
-            fetched.append(self._parse(uid, bytes(raw), _received_at(data.get(b"INTERNALDATE"))))
-        return fetched
-
-    def _parse(self, uid: int, raw: bytes, received_at: datetime) -> _Fetched:
-        try:
-            return _Fetched(uid, raw, received_at, _parse_message(raw, self._limits), None)
-        except ParseFailure as exc:
-            return _Fetched(uid, raw, received_at, None, exc.reason)
-        except Exception as exc:  # a parser bug must not stop the batch: quarantine the mail
-            log.exception("parsing UID %s failed unexpectedly", uid)
-            return _Fetched(uid, raw, received_at, None, f"cannot be parsed: {describe(exc)}")
+        return len(uids)
 
     def _write(
-        self, key: ImapKey, fetched: list[_Fetched], batch_max_uid: int, *, refetch_ends: bool
+        self, key: ImapKey, fetched: list[FetchedMail], batch_max_uid: int, *, refetch_ends: bool
     ) -> _BatchResult:
         try:
             return self._write_once(key, fetched, batch_max_uid, refetch_ends)
@@ -530,7 +525,7 @@ class MailboxSync:
             return self._write_once(key, fetched, batch_max_uid, refetch_ends)
 
     def _write_once(
-        self, base: ImapKey, fetched: list[_Fetched], batch_max_uid: int, refetch_ends: bool
+        self, base: ImapKey, fetched: list[FetchedMail], batch_max_uid: int, refetch_ends: bool
     ) -> _BatchResult:
         result = _BatchResult()
         with self._db.write() as session:
@@ -562,6 +557,7 @@ class MailboxSync:
                         item.received_at,
                         mailbox_id=base.mailbox_id,
                         failure=item.failure,
+                        text_terms=item.text_terms,
                     )
                 )
             for outcome, queued in zip(ingest_batch(session, items), items, strict=True):

@@ -20,6 +20,11 @@ from crm_desk.mail.sync import Credentials, MailboxSync
 from crm_desk.store.db import Database
 
 
+def _cpu_seconds(who: int) -> float:
+    usage = resource.getrusage(who)
+    return round(usage.ru_utime + usage.ru_stime, 2)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", required=True)
@@ -27,6 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--user", required=True)
     parser.add_argument("--password", required=True)
     parser.add_argument("--batch-size", type=int, default=200)
+    parser.add_argument(
+        "--fetch",
+        choices=("auto", "inline", "child"),
+        default="auto",
+        help="who fetches and parses",
+    )
     args = parser.parse_args(argv)
     db = Database(args.db)
     sync = MailboxSync(
@@ -34,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         args.mailbox_id,
         lambda: Credentials(args.user, args.password, "password"),
         batch_size=args.batch_size,
+        parallel={"auto": None, "inline": False, "child": True}[args.fetch],
     )
     started = time.perf_counter()
     try:
@@ -46,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "seconds": time.perf_counter() - started,
         "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "cpu_s": _cpu_seconds(resource.RUSAGE_SELF),
+        "cpu_parser_s": _cpu_seconds(resource.RUSAGE_CHILDREN),  # the parser process, if any
         "report": asdict(report),
     }
     print(json.dumps(result))

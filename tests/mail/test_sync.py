@@ -98,15 +98,19 @@ def running(sync: MailboxSync, **options: float) -> Iterator[threading.Event]:
 # --- exactly once, threading, parsing --------------------------------------------------------
 
 
+# "children": child processes fetch and parse the batches (as for a long first sync).
+@pytest.mark.parametrize("parallel", [False, True], ids=["inline", "children"])
 def test_sync_imports_each_message_once_and_threads_replies(
-    db: Database, mail_account: MailAccount
+    db: Database, mail_account: MailAccount, parallel: bool
 ) -> None:
     server, user = mail_account.server, mail_account.user
     raws = make_conversations(60)
     server.append_many(user, "INBOX", raws)
     mailbox_id = add_sync_mailbox(db, server, user)
     progress: list[SyncProgress] = []
-    sync = make_sync(db, mail_account, mailbox_id, batch_size=25, progress=progress.append)
+    sync = make_sync(
+        db, mail_account, mailbox_id, batch_size=25, progress=progress.append, parallel=parallel
+    )
 
     report = sync.sync_once()
 
@@ -175,7 +179,7 @@ def test_unparsable_message_is_quarantined_and_the_batch_goes_on(
             raise RuntimeError("parser bug")  # not a ParseFailure: must not stop the batch
         return parse_message(raw, limits)
 
-    monkeypatch.setattr("crm_desk.mail.sync._parse_message", parse)
+    monkeypatch.setattr("crm_desk.mail.fetch_pool.parse_message", parse)
     sync = make_sync(db, mail_account, mailbox_id, parse_limits=ParseLimits(max_bytes=3000))
 
     report = sync.sync_once()
@@ -192,6 +196,31 @@ def test_unparsable_message_is_quarantined_and_the_batch_goes_on(
     assert "parser bug" in quarantined[4].reason
     assert quarantined[4].raw == exploding
     assert sync.sync_once().folders[0].fetched == 0  # quarantined counts as imported
+
+
+def test_failing_children_leave_the_batches_to_the_sync_process(
+    db: Database, mail_account: MailAccount, caplog: pytest.LogCaptureFixture
+) -> None:
+    server, user = mail_account.server, mail_account.user
+    raws = make_conversations(30)
+    server.append_many(user, "INBOX", raws)
+    mailbox_id = add_sync_mailbox(db, server, user)
+    logins: list[str] = []
+
+    def credentials() -> Credentials:
+        # The sync's own connection logs in; the children get a password the server refuses.
+        logins.append("login")
+        password = mail_account.password if len(logins) == 1 else "wrong"
+        return Credentials(user, password, "password")
+
+    sync = MailboxSync(db, mailbox_id, credentials, batch_size=7, parallel=True)
+
+    report = sync.sync_once()
+
+    assert (report.folders[0].imported, report.folders[0].error) == (30, None)
+    assert "fetching in this process instead" in caplog.text
+    assert stored_raw(db) == server.fetch_raw(user, "INBOX")
+    assert count(db, Message) == 30
 
 
 def test_batches_are_cut_by_size() -> None:

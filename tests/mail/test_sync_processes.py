@@ -25,7 +25,7 @@ MESSAGES = 300
 
 
 def start_worker(
-    db: Database, account: MailAccount, mailbox_id: int, batch_size: int
+    db: Database, account: MailAccount, mailbox_id: int, batch_size: int, fetch: str = "auto"
 ) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
@@ -33,7 +33,7 @@ def start_worker(
             "--db", db.url.render_as_string(hide_password=False),
             "--mailbox-id", str(mailbox_id),
             "--user", account.user, "--password", account.password,
-            "--batch-size", str(batch_size),
+            "--batch-size", str(batch_size), "--fetch", fetch,
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -75,8 +75,22 @@ def assert_exactly_once(db: Database, account: MailAccount) -> None:
     assert tickets == MESSAGES - (replies or 0)  # no ticket made twice either
 
 
+def child_pids(pid: int) -> set[int]:
+    """The processes ``pid`` started (its fetch-and-parse children)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found.update(int(p) for p in (task / "children").read_text().split())
+    return found
+
+
+def gone(pids: set[int]) -> bool:
+    return not any(Path(f"/proc/{pid}").exists() for pid in pids)
+
+
+# "child": the batches are fetched and parsed by child processes, which must die with it.
+@pytest.mark.parametrize("fetch", ["inline", "child"])
 def test_sigkill_mid_batch_loses_and_duplicates_nothing(
-    db: Database, mail_account: MailAccount
+    db: Database, mail_account: MailAccount, fetch: str
 ) -> None:
     server, user = mail_account.server, mail_account.user
     server.append_many(user, "INBOX", make_conversations(MESSAGES))
@@ -85,21 +99,27 @@ def test_sigkill_mid_batch_loses_and_duplicates_nothing(
     # Kill after different amounts of committed progress: early, mid-folder, late.
     for step in (7, 23, 41, 60):
         target = highest_uid(db) + step
-        worker = start_worker(db, mail_account, mailbox_id, batch_size=7)
+        worker = start_worker(db, mail_account, mailbox_id, batch_size=7, fetch=fetch)
 
         def progressed(t: int = target, w: subprocess.Popen[str] = worker) -> bool:
             return highest_uid(db) >= t or w.poll() is not None
 
+        children: set[int] = set()
         try:
             poll_until(progressed, 60, f"highest_uid >= {target}", interval=0.005)
+            if worker.poll() is None:
+                children = child_pids(worker.pid)
         finally:
             worker.send_signal(signal.SIGKILL)
             worker.communicate(timeout=30)
         kills += worker.returncode == -signal.SIGKILL
+        if fetch == "child":
+            assert children, "the batches were fetched by children"
+            poll_until(lambda c=children: gone(c), 10, "the children to end with their parent")
         assert highest_uid(db) < MESSAGES, "the folder was done before the kill"
     assert kills == 4
 
-    result = finish(start_worker(db, mail_account, mailbox_id, batch_size=7))
+    result = finish(start_worker(db, mail_account, mailbox_id, batch_size=7, fetch=fetch))
 
     assert result["report"]["folders"][0]["error"] is None  # type: ignore[index]
     assert highest_uid(db) == MESSAGES
@@ -108,14 +128,17 @@ def test_sigkill_mid_batch_loses_and_duplicates_nothing(
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("fetch", ["inline", "child"])
 def test_two_sync_processes_at_once_import_each_message_once(
-    db: Database, mail_account: MailAccount
+    db: Database, mail_account: MailAccount, fetch: str
 ) -> None:
     server, user = mail_account.server, mail_account.user
     server.append_many(user, "INBOX", make_conversations(MESSAGES))
     mailbox_id = add_sync_mailbox(db, server, user)
 
-    workers = [start_worker(db, mail_account, mailbox_id, batch_size=20) for _ in range(2)]
+    workers = [
+        start_worker(db, mail_account, mailbox_id, batch_size=20, fetch=fetch) for _ in range(2)
+    ]
     results = [finish(worker) for worker in workers]
 
     reports = [r["report"]["folders"][0] for r in results]  # type: ignore[index]
