@@ -33,6 +33,9 @@ MAX_BACKOFF_MS = 10_000
 FEED_BATCH = 1000
 # Under core.presence.MAX_AGE_S (10 s) with room for two missed beats.
 DEFAULT_HEARTBEAT_MS = 3000
+# Paging through tickets with j/k announces only where the agent stops: the ticket's own
+# loads go first on the one worker, and the others are not told about every ticket passed.
+DEFAULT_SETTLE_MS = 250
 
 # Entities whose changes can move a sidebar count (a view's membership or its label).
 COUNTED_ENTITIES = frozenset({"ticket", "quarantine", "category", "mailbox", "agent"})
@@ -231,7 +234,8 @@ def _write_presence(db: Database, agent_id: int, state: _Presence) -> None:
 class PresenceReporter(QObject):
     """Announces this desktop's agent on a ticket; see the module docstring.
 
-    ``set_viewing`` with another ticket ends replying (a reply belongs to its ticket). Writes
+    ``set_viewing`` with another ticket ends replying (a reply belongs to its ticket). A
+    change is written once it has held for ``settle_ms``; ``leave`` is written at once. Writes
     are coalesced: while one is in flight, only the latest wanted state is written next.
     """
 
@@ -242,6 +246,7 @@ class PresenceReporter(QObject):
         parent: QObject | None = None,
         *,
         heartbeat_ms: int = DEFAULT_HEARTBEAT_MS,
+        settle_ms: int = DEFAULT_SETTLE_MS,
     ) -> None:
         super().__init__(parent)
         self._db = db
@@ -254,6 +259,10 @@ class PresenceReporter(QObject):
         self._heartbeat = QTimer(self)
         self._heartbeat.setInterval(heartbeat_ms)
         self._heartbeat.timeout.connect(self._beat)
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(settle_ms)
+        self._settle.timeout.connect(self._write_settled)
 
     @property
     def ticket_id(self) -> int | None:
@@ -281,6 +290,8 @@ class PresenceReporter(QObject):
     def leave(self) -> None:
         """On no ticket any more (the window closes): the others stop showing us at once."""
         self.set_viewing(None)
+        self._settle.stop()
+        self._write(force=False)
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -292,7 +303,10 @@ class PresenceReporter(QObject):
         if self._ticket_id is None:
             self._heartbeat.stop()
         else:
-            self._heartbeat.start()  # restarted: the write below is this period's beat
+            self._heartbeat.start()  # restarted: the settled write is this period's beat
+        self._settle.start()  # restarted by every change: written once it holds
+
+    def _write_settled(self) -> None:
         self._write(force=False)
 
     def _beat(self) -> None:
