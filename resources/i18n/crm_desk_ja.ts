@@ -458,7 +458,7 @@
     <name>FilterBar</name>
     <message>
         <source>All open</source>
-        <translation>未完了すべて</translation>
+        <translation>すべての未解決</translation>
     </message>
     <message>
         <source>All</source>
@@ -1311,7 +1311,7 @@ Open it in your browser anyway?</source>
     </message>
     <message>
         <source>All open</source>
-        <translation>未完了すべて</translation>
+        <translation>すべての未解決</translation>
     </message>
     <message>
         <source>Pending</source>
