@@ -297,7 +297,14 @@ class ActionBar(QToolBar):
             name = names.get(key) if key is not None else None
             action.setChecked(len(shown) == 1 and name in shown)
         reason = self._why_not_editable()
-        for action in (self.tags_action, self.merge_action, self.resolve_action):
+        for action in (
+            self.status_menu.menuAction(),
+            self.resolve_action,
+            self.priority_menu.menuAction(),
+            self.category_menu.menuAction(),
+            self.tags_action,
+            self.merge_action,
+        ):
             action.setToolTip(reason or action.text().replace("&", ""))
 
     @staticmethod
