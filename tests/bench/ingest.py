@@ -227,8 +227,24 @@ class Result:
         return self.messages / self.seconds if self.seconds else 0.0
 
 
+def _status_kb(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field):
+            return int(line.split()[1])
+    return 0
+
+
+def _descendants(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found += [int(child), *_descendants(int(child))]
+    return found
+
+
 class _PeakRss:
-    """Samples a child's VmHWM (its own peak RSS) from /proc until it exits.
+    """Samples a child's VmHWM (its own peak RSS) from /proc until it exits, and the summed
+    RSS of it and its descendants (the sync's fetch-and-parse children count too).
 
     ``wait4``'s ru_maxrss would be wrong here: Linux carries the pre-exec high-water mark across
     ``execve``, so a child forked from this (large) Python process reports at least our size.
@@ -242,6 +258,7 @@ class _PeakRss:
         self._pid = pid
         self._argv = [a.encode() for a in argv]
         self.peak_kb = 0
+        self.peak_tree_kb = 0
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
@@ -252,9 +269,10 @@ class _PeakRss:
             try:
                 # Before exec the child is still a copy of us: skip those samples.
                 if (proc / "cmdline").read_bytes().split(b"\0")[:-1] == self._argv:
-                    for line in (proc / "status").read_text().splitlines():
-                        if line.startswith("VmHWM:"):
-                            self.peak_kb = max(self.peak_kb, int(line.split()[1]))
+                    self.peak_kb = max(self.peak_kb, _status_kb(self._pid, "VmHWM:"))
+                    tree = [self._pid, *_descendants(self._pid)]
+                    total = sum(_status_kb(pid, "VmRSS:") for pid in tree)
+                    self.peak_tree_kb = max(self.peak_tree_kb, total)
             except (FileNotFoundError, ProcessLookupError, ValueError):
                 pass
             self._done.wait(self.INTERVAL_S)
@@ -281,7 +299,8 @@ def measure(
                 f"{name} failed ({returncode}): {err.read().decode(errors='replace')}"
                 f"{out.read().decode(errors='replace')[-2000:]}"
             )
-    return Result(name, seconds, rss.peak_kb / 1024, messages)
+    # The process's own peak, or its tree's (sampled) peak when children made it larger.
+    return Result(name, seconds, max(rss.peak_kb, rss.peak_tree_kb) / 1024, messages)
 
 
 def python_env() -> dict[str, str]:

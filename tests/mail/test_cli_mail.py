@@ -111,6 +111,46 @@ def test_wrong_password_is_one_clear_line(
     assert err.startswith("crm-desk: login failed for ") and len(err.strip().splitlines()) == 1
 
 
+def test_xoauth2_access_token_logs_in_and_syncs(
+    cli_env: str,
+    mail_account: MailAccount,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server, user = mail_account.server, mail_account.user
+    server.append_many(user, "INBOX", make_conversations(3))
+    token = server.access_token(user)  # the server takes it over XOAUTH2 only, never as a password
+    monkeypatch.setattr("sys.stdin", io.StringIO(token + "\n"))
+    code, _, err = run(cli_env, capsys, *add_args(mail_account, "--auth", "xoauth2"))
+    assert code == 0, err
+
+    code, out, err = run(cli_env, capsys, "mailbox", "test", "support")
+    assert code == 0, err
+    assert "INBOX: 3 messages" in out
+    code, out, err = run(cli_env, capsys, "sync", "--once")
+    assert code == 0, err
+    assert "support INBOX: 3 imported" in out
+    database_dir = Path(cli_env.removeprefix("sqlite:///")).parent
+    assert token in (database_dir / "keyring.json").read_text()
+    database_bytes = b"".join(p.read_bytes() for p in database_dir.glob("mail.sqlite3*"))
+    assert token.encode() not in database_bytes
+
+
+def test_expired_xoauth2_token_is_one_clear_line(
+    cli_env: str,
+    mail_account: MailAccount,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The account's password is not a token: as XOAUTH2 it is refused like an expired one.
+    monkeypatch.setattr("sys.stdin", io.StringIO(mail_account.password + "\n"))
+    code, _, err = run(cli_env, capsys, *add_args(mail_account, "--auth", "xoauth2"))
+    assert code == 0, err
+    code, _, err = run(cli_env, capsys, "mailbox", "test", "support")
+    assert code == 1
+    assert err.startswith("crm-desk: login failed for ") and len(err.strip().splitlines()) == 1
+
+
 def test_plain_imap_to_a_remote_host_is_refused(
     cli_env: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -133,6 +133,11 @@ def _identity() -> _Identity:
     return _Identity(os.geteuid(), os.getegid(), me, me)
 
 
+def oauth_token(password: str) -> str:
+    """The test server's OAuth2 access token for a user: derived from the password, unlike it."""
+    return "ya29.test-" + password[::-1]
+
+
 def _config(root: Path, port: int, ident: _Identity) -> str:
     # Login processes chroot by default, which only root can do.
     chroot = "" if os.geteuid() == 0 else "  chroot =\n"
@@ -146,7 +151,7 @@ log_path = {root}/dovecot.log
 info_log_path = {root}/dovecot.log
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login xoauth2 oauthbearer
 # Tests log in with wrong passwords on purpose: no 2 s failure delay, and (in service anvil
 # below) no per-IP penalty that would slow every later login from 127.0.0.1.
 auth_failure_delay = 0
@@ -160,6 +165,14 @@ mail_fsync = never
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {root}/passwd
+  mechanisms = plain login
+}}
+# OAuth2 logins (XOAUTH2, OAUTHBEARER): the access token is checked like a password, against
+# its own file, so a token never works as a password nor a password as a token.
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {root}/tokens
+  mechanisms = xoauth2 oauthbearer
 }}
 userdb {{
   driver = static
@@ -282,12 +295,13 @@ class DovecotServer:
         if ":" in user or ":" in password or "\n" in user + password:
             raise ValueError("user names and passwords here cannot hold ':' or newlines")
         self._users[user] = password
-        lines = "".join(f"{u}:{{PLAIN}}{p}::::::\n" for u, p in self._users.items())
-        passwd = self.root / "passwd"
-        temporary = passwd.with_suffix(".new")
-        temporary.write_text(lines)
-        temporary.chmod(0o644)
-        temporary.replace(passwd)
+        for name, secret in (("passwd", lambda p: p), ("tokens", oauth_token)):
+            lines = "".join(f"{u}:{{PLAIN}}{secret(p)}::::::\n" for u, p in self._users.items())
+            path = self.root / name
+            temporary = path.with_suffix(".new")
+            temporary.write_text(lines)
+            temporary.chmod(0o644)
+            temporary.replace(path)
 
     def take_user(self) -> tuple[str, str]:
         """A user no one has used yet (made when the server started): (name, password)."""
@@ -298,6 +312,10 @@ class DovecotServer:
 
     def password(self, user: str) -> str:
         return self._users[user]
+
+    def access_token(self, user: str) -> str:
+        """The OAuth2 access token this server accepts for ``user`` (XOAUTH2 / OAUTHBEARER)."""
+        return oauth_token(self._users[user])
 
     def kick(self, user: str) -> None:
         """Drop every IMAP connection of ``user`` (as a flaky network or a server restart would)."""
