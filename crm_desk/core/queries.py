@@ -3,6 +3,12 @@
 Nothing here writes. The queue is paged by key, never by OFFSET: the next page starts after the
 last row's (sort value, id), so page 20,000 costs what page 1 costs, on indexes that match the
 sorts (see the indexes on ``Ticket``).
+
+Given a ``viewer_id``, each row also says whether that agent has unread activity on it
+(``core.reads``): one LEFT JOIN on ``ticket_reads``' primary key per row of the page, which
+leaves the plan (and the cost) of the page as it was.
+
+Search within the queue is in ``core.queue_search``.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
+from crm_desk.core.reads import read_join_condition, unread_expression
 from crm_desk.errors import NotFoundError, ValidationError
 from crm_desk.store.models import (
     Agent,
@@ -25,7 +32,10 @@ from crm_desk.store.models import (
     Deal,
     Message,
     Order,
+    Priority,
     Ticket,
+    TicketRead,
+    TicketStatus,
 )
 
 # Sort key -> (column, its position in the row of _queue_select(), for the page cursor).
@@ -49,12 +59,23 @@ _CURSOR_POSITION = {
 
 @dataclass(frozen=True)
 class TicketFilter:
+    """Which tickets to list. Empty tuples and None mean "any"; all conditions must hold."""
+
     statuses: tuple[str, ...] = ()
     assignee_id: int | None = None
-    unassigned: bool = False
+    unassigned: bool = False  # wins over assignee_id
     category_id: int | None = None
+    uncategorised: bool = False  # wins over category_id
     mailbox_id: int | None = None
     contact_id: int | None = None
+    priorities: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        unknown_status = set(self.statuses) - set(TicketStatus)
+        unknown_priority = set(self.priorities) - set(Priority)
+        if unknown_status or unknown_priority:
+            unknown = ", ".join(sorted(unknown_status | unknown_priority))
+            raise ValidationError(f"unknown status or priority in the filter: {unknown}")
 
     def conditions(self) -> list[ColumnElement[bool]]:
         where: list[ColumnElement[bool]] = []
@@ -64,8 +85,12 @@ class TicketFilter:
             where.append(Ticket.assignee_id.is_(None))
         elif self.assignee_id is not None:
             where.append(Ticket.assignee_id == self.assignee_id)
-        if self.category_id is not None:
+        if self.uncategorised:
+            where.append(Ticket.category_id.is_(None))
+        elif self.category_id is not None:
             where.append(Ticket.category_id == self.category_id)
+        if self.priorities:
+            where.append(Ticket.priority.in_(self.priorities))
         if self.mailbox_id is not None:
             where.append(Ticket.mailbox_id == self.mailbox_id)
         if self.contact_id is not None:
@@ -101,13 +126,16 @@ class TicketRow:
     due_at: datetime | None
     message_count: int
     version: int
+    # The viewer has not looked since someone else changed it (False when no viewer was given).
+    unread: bool = False
 
 
 _Assignee = aliased(Agent)
+_ROW_COLUMNS = 16  # the TicketRow fields before ``unread``, in _queue_select()'s order
 
 
-def _queue_select() -> Select[*tuple[Any, ...]]:
-    return (
+def _queue_select(viewer_id: int | None = None) -> Select[*tuple[Any, ...]]:
+    query = (
         select(
             Ticket.id,
             Ticket.subject,
@@ -131,6 +159,18 @@ def _queue_select() -> Select[*tuple[Any, ...]]:
         .outerjoin(Contact, Contact.id == Ticket.contact_id)
         .outerjoin(_Assignee, _Assignee.id == Ticket.assignee_id)
     )
+    if viewer_id is not None:
+        query = query.outerjoin(TicketRead, read_join_condition(viewer_id)).add_columns(
+            unread_expression(viewer_id)
+        )
+    return query
+
+
+def _ticket_row(row: Any, viewer_id: int | None) -> TicketRow:
+    # The unread flag, when asked for, follows priority_rank (the last column the cursor uses).
+    unread = bool(row[_ROW_COLUMNS + 1]) if viewer_id is not None else False
+    values = (*row[:_ROW_COLUMNS], unread)
+    return TicketRow(*values)
 
 
 @dataclass(frozen=True)
@@ -146,25 +186,23 @@ def list_tickets(
     *,
     limit: int = 50,
     after: tuple[Any, int] | None = None,
+    viewer_id: int | None = None,
 ) -> QueuePage:
-    """One page of the queue; ``after`` is the cursor of the previous page."""
+    """One page of the queue; ``after`` is the cursor of the previous page.
+
+    With ``viewer_id``, ``TicketRow.unread`` tells whether that agent has unread activity.
+    """
     column = SORTABLE[sort.key]
-    query = _queue_select().where(*flt.conditions())
+    query = _queue_select(viewer_id).where(*flt.conditions())
     if after is not None:
         value, last_id = after
         if sort.descending:
             query = query.where(or_(column < value, and_(column == value, Ticket.id < last_id)))
         else:
             query = query.where(or_(column > value, and_(column == value, Ticket.id > last_id)))
-    if column is Ticket.id:
-        order = [Ticket.id.desc() if sort.descending else Ticket.id.asc()]
-    elif sort.descending:
-        order = [column.desc(), Ticket.id.desc()]
-    else:
-        order = [column.asc(), Ticket.id.asc()]
-    rows = session.execute(query.order_by(*order).limit(limit + 1)).all()
+    rows = session.execute(query.order_by(*order_by(sort)).limit(limit + 1)).all()
     more = len(rows) > limit
-    page = [TicketRow(*row[:16]) for row in rows[:limit]]
+    page = [_ticket_row(row, viewer_id) for row in rows[:limit]]
     cursor = None
     if more and page:
         last = rows[limit - 1]
@@ -174,6 +212,69 @@ def list_tickets(
 
 def count_tickets(session: Session, flt: TicketFilter = TicketFilter()) -> int:
     return int(session.scalar(select(func.count(Ticket.id)).where(*flt.conditions())) or 0)
+
+
+def order_by(sort: TicketSort) -> list[ColumnElement[Any]]:
+    """ORDER BY for ``sort``, the ticket number breaking ties (the keyset needs a total order)."""
+    column = SORTABLE[sort.key]
+    if column is Ticket.id:
+        return [Ticket.id.desc() if sort.descending else Ticket.id.asc()]
+    if sort.descending:
+        return [column.desc(), Ticket.id.desc()]
+    return [column.asc(), Ticket.id.asc()]
+
+
+def tickets_by_ids(
+    session: Session, ids: Sequence[int], *, viewer_id: int | None = None
+) -> list[TicketRow]:
+    """Queue rows for these tickets, in the order given; ids that no longer exist are skipped."""
+    if not ids:
+        return []
+    found = {
+        row[0]: _ticket_row(row, viewer_id)
+        for row in session.execute(_queue_select(viewer_id).where(Ticket.id.in_(list(ids))))
+    }
+    return [found[i] for i in ids if i in found]
+
+
+# --- what the filter controls offer ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CategoryChoice:
+    id: int
+    name: str
+    name_en: str | None
+
+
+@dataclass(frozen=True)
+class AgentChoice:
+    id: int
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    categories: tuple[CategoryChoice, ...]
+    agents: tuple[AgentChoice, ...]  # active agents, by name
+
+
+def filter_choices(session: Session) -> FilterChoices:
+    categories = session.execute(
+        select(Category.id, Category.name, Category.name_en).order_by(
+            Category.position, Category.id
+        )
+    )
+    people = session.execute(
+        select(Agent.id, Agent.name, Agent.email)
+        .where(Agent.active.is_(True))
+        .order_by(Agent.name, Agent.id)
+    )
+    return FilterChoices(
+        tuple(CategoryChoice(*row) for row in categories),
+        tuple(AgentChoice(*row) for row in people),
+    )
 
 
 def category_by_name(session: Session, name: str) -> Category:

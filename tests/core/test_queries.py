@@ -1,0 +1,133 @@
+"""The queue's filters on both engines: priorities, categories, assignees, and the choices."""
+
+from __future__ import annotations
+
+import pytest
+
+from crm_desk.core import agents, categories, tickets
+from crm_desk.core.queries import (
+    AgentChoice,
+    TicketFilter,
+    TicketSort,
+    filter_choices,
+    list_tickets,
+    tickets_by_ids,
+)
+from crm_desk.errors import ValidationError
+from crm_desk.store.db import Database
+from tests.support.factories import Team, make_team
+
+
+@pytest.fixture
+def team(db: Database) -> Team:
+    return make_team(db)
+
+
+@pytest.fixture
+def queue(db: Database, team: Team) -> dict[str, int]:
+    """Five tickets besides the team's: different priorities, categories and owners."""
+    with db.write() as session:
+        lead = agents.by_id(session, team.lead_id)
+        alice = agents.by_id(session, team.alice_id)
+        made = {}
+        for name, priority in [
+            ("urgent", "urgent"),
+            ("high", "high"),
+            ("low", "low"),
+            ("alices", "normal"),
+            ("bobs", "normal"),
+        ]:
+            made[name] = tickets.create_ticket(
+                session, None, subject=name, priority=priority, body_text=name
+            ).id
+        tickets.set_category(session, lead, made["urgent"], team.category_id)
+        tickets.set_category(session, lead, made["high"], team.category_id)
+        tickets.claim(session, alice, made["alices"])
+        tickets.assign(session, lead, made["bobs"], team.bob_id)
+        tickets.set_status(session, lead, made["low"], "pending")
+    made["team"] = team.ticket_id
+    return made
+
+
+def listed(db: Database, flt: TicketFilter) -> set[int]:
+    with db.read() as session:
+        return {row.id for row in list_tickets(session, flt, limit=100).rows}
+
+
+def test_priorities(db: Database, queue: dict[str, int]) -> None:
+    assert listed(db, TicketFilter(priorities=("urgent", "high"))) == {
+        queue["urgent"],
+        queue["high"],
+    }
+    assert listed(db, TicketFilter(priorities=("low",), statuses=("new",))) == set()
+
+
+def test_category_and_uncategorised(db: Database, team: Team, queue: dict[str, int]) -> None:
+    in_category = {queue["urgent"], queue["high"]}
+    assert listed(db, TicketFilter(category_id=team.category_id)) == in_category
+    assert listed(db, TicketFilter(uncategorised=True)) == set(queue.values()) - in_category
+    # "Uncategorised" wins over a category id, like "unassigned" over an assignee.
+    assert listed(db, TicketFilter(uncategorised=True, category_id=team.category_id)) == (
+        set(queue.values()) - in_category
+    )
+
+
+def test_assignee_and_unassigned(db: Database, team: Team, queue: dict[str, int]) -> None:
+    assert listed(db, TicketFilter(assignee_id=team.alice_id)) == {queue["alices"]}
+    assert listed(db, TicketFilter(assignee_id=team.bob_id)) == {queue["bobs"]}
+    assert listed(db, TicketFilter(unassigned=True)) == set(queue.values()) - {
+        queue["alices"],
+        queue["bobs"],
+    }
+
+
+def test_conditions_combine(db: Database, team: Team, queue: dict[str, int]) -> None:
+    flt = TicketFilter(
+        statuses=("new", "open"), priorities=("urgent", "low"), category_id=team.category_id
+    )
+    assert listed(db, flt) == {queue["urgent"]}
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"statuses": ("opened",)}, {"priorities": ("critical",)}],
+)
+def test_unknown_values_are_refused(bad: dict[str, tuple[str, ...]]) -> None:
+    with pytest.raises(ValidationError, match="unknown status or priority"):
+        TicketFilter(**bad)  # type: ignore[arg-type]
+
+
+def test_tickets_by_ids_keeps_the_given_order(db: Database, queue: dict[str, int]) -> None:
+    wanted = [queue["low"], 999_999, queue["urgent"], queue["team"]]
+    with db.read() as session:
+        rows = tickets_by_ids(session, wanted, viewer_id=None)
+        assert tickets_by_ids(session, []) == []
+    assert [row.id for row in rows] == [queue["low"], queue["urgent"], queue["team"]]
+    assert rows[1].subject == "urgent" and rows[1].category == "注文・配送"
+
+
+def test_tickets_by_ids_matches_list_tickets(
+    db: Database, team: Team, queue: dict[str, int]
+) -> None:
+    with db.read() as session:
+        page = list_tickets(
+            session, TicketFilter(), TicketSort("number"), limit=100, viewer_id=team.alice_id
+        )
+        again = tickets_by_ids(session, [row.id for row in page.rows], viewer_id=team.alice_id)
+    assert again == page.rows
+
+
+def test_filter_choices(db: Database, team: Team) -> None:
+    with db.write() as session:
+        categories.add_category(session, None, name="請求", name_en="Billing")
+        carol = agents.add_agent(session, None, name="Carol Gone", email="carol@example.com")
+        carol.active = False
+    with db.read() as session:
+        choices = filter_choices(session)
+    assert [c.name for c in choices.categories] == ["注文・配送", "請求"]  # by position
+    assert choices.categories[0].name_en == "Orders & delivery"
+    assert choices.agents == (  # active agents only, by name
+        AgentChoice(team.alice_id, "Alice Agent", "alice@example.com"),
+        AgentChoice(team.bob_id, "Bob Agent", "bob@example.com"),
+        AgentChoice(team.lead_id, "佐藤 美咲", "lead@example.com"),
+    )
