@@ -1,37 +1,76 @@
 """The ticket queue as a table model over keyset-paged SQL (``core.queries.list_tickets``).
 
 Rows arrive a page at a time through ``Op`` (never a query on the GUI thread): the first page
-when the model is built or its filter / sort changes, the next page when a view scrolls to the
-end (``canFetchMore`` / ``fetchMore``). Sorting and filtering happen in SQL; the model only holds
-the rows loaded so far.
+when the model is built or its filter / sort / search changes, the next page when a view scrolls
+to the end (``canFetchMore`` / ``fetchMore``). Sorting and filtering happen in SQL; the model
+only holds the rows loaded so far.
+
+A search (``set_search``) lists the tickets matching the text within the current filter, best
+match first, paged by offset through ``core.queue_search``; a click on a column header sorts the
+matches by that column instead. An empty search returns to the keyset listing.
+
+With a viewer (``set_viewer``), rows the agent has not seen since someone else changed them are
+shown in bold; ``mark_read`` clears that for one ticket without reloading the list.
 
 At most one load runs per model at a time (``busy``). Each reload bumps a generation number so
-a page that belonged to an older filter or sort is dropped when it lands. Every string the model
-hands out is plain text: subjects and names come from e-mail and web forms and are never markup.
+a page that belonged to an older filter, sort or search is dropped when it lands: an older search
+never replaces a newer one. Every string the model hands out is plain text: subjects and names
+come from e-mail and web forms and are never markup.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Iterable, Sequence
+from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
-from enum import IntEnum
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import (
     QAbstractTableModel,
-    QCoreApplication,
+    QMimeData,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
     Qt,
     Signal,
 )
-from PySide6.QtGui import Qt as QtGuiNamespace
+from PySide6.QtGui import QFont
 
-from crm_desk.core.queries import QueuePage, TicketFilter, TicketRow, TicketSort, list_tickets
+from crm_desk.core import reads
+from crm_desk.core.queries import TicketFilter, TicketRow, TicketSort, count_tickets, list_tickets
+from crm_desk.core.queue_search import (
+    SearchCursor,
+    is_searchable,
+    matching_ticket_ids,
+    search_tickets,
+)
 from crm_desk.store.db import Database
 from crm_desk.ui import tasks
-from crm_desk.ui.labels import local_time, priority_label, status_label
+from crm_desk.ui.models.queue_columns import (
+    SORT_KEYS,
+    Column,
+    column_title,
+    customer_text,
+    display_text,
+    plain_tooltip,
+    tooltip_text,
+)
+from crm_desk.ui.models.ticket_drag import TICKET_IDS_MIME_TYPE, DraggedTicket, ticket_mime_data
+
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "SORT_KEYS",
+    "Column",
+    "QueueModel",
+    "QueueQuery",
+    "TicketRowRole",
+    "column_title",
+    "count_matching",
+    "customer_text",
+    "display_text",
+    "plain_tooltip",
+    "tooltip_text",
+]
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
@@ -40,107 +79,70 @@ _ROOT = QModelIndex()
 TicketRowRole = int(Qt.ItemDataRole.UserRole) + 1
 
 DEFAULT_PAGE_SIZE = 100
-_ONE_LINE_TOOLTIP = 80  # characters; longer tooltips wrap
 
 
-class Column(IntEnum):
-    NUMBER = 0
-    SUBJECT = 1
-    CUSTOMER = 2
-    CATEGORY = 3
-    STATUS = 4
-    PRIORITY = 5
-    ASSIGNEE = 6
-    UPDATED = 7
-    DUE = 8
+@dataclass(frozen=True)
+class QueueQuery:
+    """Everything that decides which rows the model lists, as plain values for the worker."""
+
+    ticket_filter: TicketFilter
+    sort: TicketSort
+    viewer_id: int | None = None
+    search: str = ""  # not empty: the tickets matching it, instead of the plain listing
+    search_by_relevance: bool = True  # while searching: best match first, or by ``sort``
 
 
-# Columns the SQL can sort on (an index backs each); the others ignore a header click.
-SORT_KEYS: dict[Column, str] = {
-    Column.NUMBER: "number",
-    Column.SUBJECT: "subject",
-    Column.STATUS: "status",
-    Column.PRIORITY: "priority",
-    Column.UPDATED: "updated",
-}
+@dataclass(frozen=True)
+class _Page:
+    rows: list[TicketRow]
+    cursor: object | None  # a keyset cursor or a SearchCursor; None at the end
 
 
-def column_title(column: Column) -> str:
-    titles = {
-        Column.NUMBER: "Number",
-        Column.SUBJECT: "Subject",
-        Column.CUSTOMER: "Customer",
-        Column.CATEGORY: "Category",
-        Column.STATUS: "Status",
-        Column.PRIORITY: "Priority",
-        Column.ASSIGNEE: "Assignee",
-        Column.UPDATED: "Last update",
-        Column.DUE: "Due",
-    }
-    return QCoreApplication.translate("QueueModel", titles[column])
-
-
-def plain_tooltip(text: str) -> str | None:
-    """A tooltip that shows ``text`` literally.
-
-    QToolTip renders a string as rich text when it merely *looks* like HTML, so a subject such
-    as ``<img src=x>`` would be interpreted. Escaping into a ``<p>`` makes it real HTML whose
-    only content is the escaped text: the tooltip shows exactly the characters (and wraps).
-    """
-    if not text:
-        return None
-    html = QtGuiNamespace.convertFromPlainText(text, Qt.WhiteSpaceMode.WhiteSpaceNormal)
-    if len(text) <= _ONE_LINE_TOOLTIP:
-        # Qt narrows a wrapping rich-text tooltip to a few words a line; keep short ones whole.
-        html = '<p style="white-space:pre">' + html.removeprefix("<p>")
-    return html
-
-
-def customer_text(row: TicketRow) -> str:
-    return row.contact_name or row.contact_email or ""
-
-
-def display_text(row: TicketRow, column: Column) -> str:
-    match column:
-        case Column.NUMBER:
-            return f"#{row.id}"
-        case Column.SUBJECT:
-            return row.subject
-        case Column.CUSTOMER:
-            return customer_text(row)
-        case Column.CATEGORY:
-            return row.category or ""
-        case Column.STATUS:
-            return status_label(row.status)
-        case Column.PRIORITY:
-            return priority_label(row.priority)
-        case Column.ASSIGNEE:
-            return row.assignee_name or row.assignee_email or ""
-        case Column.UPDATED:
-            return local_time(row.updated_at)
-        case Column.DUE:
-            return local_time(row.due_at)
-
-
-def tooltip_text(row: TicketRow, column: Column) -> str:
-    """Full text for the columns that are often elided; the rest need no tooltip."""
-    if column == Column.SUBJECT:
-        return row.subject
-    if column == Column.CUSTOMER:
-        if row.contact_name and row.contact_email:
-            return f"{row.contact_name} <{row.contact_email}>"
-        return customer_text(row)
-    if column == Column.ASSIGNEE and row.assignee_email:
-        return f"{row.assignee_name or ''} <{row.assignee_email}>".strip()
-    return ""
-
-
-def _fetch(
-    db: Database, flt: TicketFilter, sort: TicketSort, limit: int, after: tuple[Any, int] | None
-) -> QueuePage:
+def _fetch(db: Database, query: QueueQuery, limit: int, after: object | None) -> _Page:
     """Runs on the worker: plain values in, plain rows out."""
     with db.read() as session:
-        return list_tickets(session, flt, sort, limit=limit, after=after)
+        if query.search:
+            page = search_tickets(
+                session,
+                query.search,
+                query.ticket_filter,
+                None if query.search_by_relevance else query.sort,
+                limit=limit,
+                after=after if isinstance(after, SearchCursor) else None,
+                viewer_id=query.viewer_id,
+            )
+            return _Page(page.rows, page.cursor)
+        listing = list_tickets(
+            session,
+            query.ticket_filter,
+            query.sort,
+            limit=limit,
+            after=cast(tuple[Any, int] | None, after),
+            viewer_id=query.viewer_id,
+        )
+        return _Page(listing.rows, listing.cursor)
+
+
+def count_matching(db: Database, query: QueueQuery) -> int:
+    """How many tickets ``query`` lists in all (runs on a worker): for the status bar."""
+    with db.read() as session:
+        if query.search:
+            return len(matching_ticket_ids(session, query.search, query.ticket_filter))
+        return count_tickets(session, query.ticket_filter)
+
+
+def _mark(db: Database, agent_id: int, ticket_ids: Sequence[int], read: bool) -> None:
+    with db.write() as session:
+        if read:
+            for ticket_id in ticket_ids:
+                reads.mark_read(session, agent_id, ticket_id)
+        else:
+            reads.mark_unread(session, agent_id, ticket_ids)
+
+
+def _normalised_search(text: str) -> str:
+    text = " ".join(text.split())
+    return text if is_searchable(text) else ""  # spaces or punctuation only: no search
 
 
 class QueueModel(QAbstractTableModel):
@@ -149,6 +151,8 @@ class QueueModel(QAbstractTableModel):
     busy_changed = Signal(bool)
     # The first page after a (re)load, or a refresh, has been applied: counts may have changed.
     loaded = Signal()
+    # The search text changed (empty: back to the listing); the rows follow when they land.
+    search_changed = Signal(str)
 
     def __init__(
         self,
@@ -158,6 +162,7 @@ class QueueModel(QAbstractTableModel):
         page_size: int = DEFAULT_PAGE_SIZE,
         ticket_filter: TicketFilter | None = None,
         sort: TicketSort | None = None,
+        viewer_id: int | None = None,
     ) -> None:
         super().__init__(parent)
         if page_size < 1:
@@ -166,12 +171,18 @@ class QueueModel(QAbstractTableModel):
         self._page_size = page_size
         self._filter = ticket_filter or TicketFilter()
         self._sort = sort or TicketSort()
+        self._viewer_id = viewer_id
+        self._search = ""
+        self._search_by_relevance = True
         self._rows: list[TicketRow] = []
         self._row_of: dict[int, int] = {}  # ticket id -> row, to drop duplicates and find rows
-        self._cursor: tuple[Any, int] | None = None
+        self._cursor: object | None = None
         self._generation = 0
         self._busy = False
         self._refresh_pending = False
+        # Only the weight is set, so the view's own font (family, size) still applies.
+        self._unread_font = QFont()
+        self._unread_font.setBold(True)
         self.reload()
 
     # --- Qt model API --------------------------------------------------------------------------
@@ -188,6 +199,7 @@ class QueueModel(QAbstractTableModel):
         return (
             Qt.ItemFlag.ItemIsEnabled
             | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemIsDragEnabled
             | Qt.ItemFlag.ItemNeverHasChildren
         )
 
@@ -198,6 +210,8 @@ class QueueModel(QAbstractTableModel):
         column = Column(index.column())
         if role == Qt.ItemDataRole.DisplayRole:
             return display_text(row, column)
+        if role == Qt.ItemDataRole.FontRole:
+            return self._unread_font if row.unread else None
         if role == Qt.ItemDataRole.ToolTipRole:
             return plain_tooltip(tooltip_text(row, column))
         if role == Qt.ItemDataRole.TextAlignmentRole and column == Column.NUMBER:
@@ -230,9 +244,29 @@ class QueueModel(QAbstractTableModel):
         if key is None:
             return  # not sortable in SQL; the view puts its indicator back
         wanted = TicketSort(key, descending=order == Qt.SortOrder.DescendingOrder)
-        if wanted != self._sort:
-            self._sort = wanted
-            self.reload()
+        if self._search and self._search_by_relevance:
+            # A header click while searching sorts the matches by that column.
+            self._search_by_relevance = False
+        elif wanted == self._sort:
+            return
+        self._sort = wanted
+        self.reload()
+
+    # Dragging rows (onto an agent in the workload view, say): see ``ticket_drag``.
+
+    def mimeTypes(self) -> list[str]:  # Qt's name
+        return [TICKET_IDS_MIME_TYPE]
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:  # Qt's name
+        rows = sorted({i.row() for i in indexes if i.isValid() and i.row() < len(self._rows)})
+        return ticket_mime_data(
+            DraggedTicket(self._rows[r].id, self._rows[r].version) for r in rows
+        )
+
+    def supportedDragActions(self) -> Qt.DropAction:  # Qt's name
+        # Assigning moves a ticket to another agent; the list itself never removes the rows
+        # (it has no removeRows): the live refresh shows where the ticket went.
+        return Qt.DropAction.MoveAction | Qt.DropAction.CopyAction
 
     # --- crm-desk API --------------------------------------------------------------------------
 
@@ -246,10 +280,30 @@ class QueueModel(QAbstractTableModel):
 
     @property
     def ticket_sort(self) -> TicketSort:
+        """The listing's sort (also the sort of the matches when not best-match-first)."""
         return self._sort
 
+    @property
+    def search_text(self) -> str:
+        """The search the rows match ("" for the plain listing), normalised."""
+        return self._search
+
+    @property
+    def viewer_id(self) -> int | None:
+        return self._viewer_id
+
+    @property
+    def query(self) -> QueueQuery:
+        """What the model lists, as a value (compare it to tell whether a count is current)."""
+        return QueueQuery(
+            self._filter, self._sort, self._viewer_id, self._search, self._search_by_relevance
+        )
+
     def sort_column(self) -> int:
-        """The column showing the SQL sort; -1 (no indicator) for a sort with no column."""
+        """The column showing the SQL sort; -1 (no indicator) for a sort with no column and
+        for search results listed best match first."""
+        if self._search and self._search_by_relevance:
+            return -1
         return next((c for c, key in SORT_KEYS.items() if key == self._sort.key), -1)
 
     def sort_order(self) -> Qt.SortOrder:
@@ -269,12 +323,50 @@ class QueueModel(QAbstractTableModel):
         return QModelIndex() if row is None else self.index(row, column)
 
     def set_filter(self, ticket_filter: TicketFilter) -> None:
+        """List these tickets; while searching, the matches within them."""
         if ticket_filter != self._filter:
             self._filter = ticket_filter
             self.reload()
 
+    def set_search(self, text: str) -> None:
+        """Show the tickets matching ``text`` within the filter; "" returns to the listing.
+
+        Whitespace is normalised, and text with nothing to search for (spaces, punctuation)
+        counts as empty. A new search starts best match first.
+        """
+        text = _normalised_search(text)
+        if text == self._search:
+            return
+        if not self._search:
+            self._search_by_relevance = True
+        self._search = text
+        self.search_changed.emit(text)
+        self.reload()
+
+    def sort_by_relevance(self) -> None:
+        """While searching: list the matches best first again (after a column sort)."""
+        if self._search and not self._search_by_relevance:
+            self._search_by_relevance = True
+            self.search_changed.emit(self._search)  # the view drops its sort indicator
+            self.reload()
+
+    def set_viewer(self, agent_id: int | None) -> None:
+        """Whose unread tickets to show in bold (None: nobody's). Rows update in place."""
+        if agent_id != self._viewer_id:
+            self._viewer_id = agent_id
+            self.refresh()
+
+    def mark_read(self, ticket_id: int) -> None:
+        """The viewer has seen this ticket: record it (on the worker), then unbold its row."""
+        self._mark([ticket_id], read=True)
+
+    def mark_unread(self, ticket_ids: Iterable[int]) -> None:
+        """Show these tickets as unread again (for the viewer)."""
+        self._mark(list(ticket_ids), read=False)
+
     def reload(self) -> None:
-        """Start again from the first page (filter or sort changed). Rows in flight are dropped.
+        """Start again from the first page (filter, sort or search changed). Rows in flight
+        are dropped.
 
         The old rows stay visible until the new page lands, so the view does not flash empty.
         """
@@ -295,19 +387,14 @@ class QueueModel(QAbstractTableModel):
 
     # --- loading -------------------------------------------------------------------------------
 
-    def _run(
-        self,
-        after: tuple[Any, int] | None,
-        limit: int,
-        apply: Callable[[QueuePage], None],
-    ) -> None:
+    def _run(self, after: object | None, limit: int, apply: Callable[[_Page], None]) -> None:
         generation = self._generation
-        db, flt, sort = self._db, self._filter, self._sort  # the worker sees values, not self
+        db, query = self._db, self.query  # the worker sees values, not self
         self._set_busy(True)
 
-        def landed(page: QueuePage) -> None:
+        def landed(page: _Page) -> None:
             if generation != self._generation:
-                return  # an older filter or sort: a newer load is already under way
+                return  # an older filter, sort or search: a newer load is already under way
             apply(page)
             self._set_busy(False)
             if self._refresh_pending:
@@ -319,13 +406,38 @@ class QueueModel(QAbstractTableModel):
                 self._set_busy(False)
             tasks.report_error(exc)
 
-        op = tasks.Op(self, lambda: _fetch(db, flt, sort, limit, after))
+        op = tasks.Op(self, lambda: _fetch(db, query, limit, after))
         op.on_success(landed).on_failure(failed).start()
 
     def _set_busy(self, busy: bool) -> None:
         if busy != self._busy:
             self._busy = busy
             self.busy_changed.emit(busy)
+
+    def _mark(self, ticket_ids: list[int], *, read: bool) -> None:
+        viewer, db = self._viewer_id, self._db
+        if viewer is None or not ticket_ids:
+            return
+
+        def done(_: None) -> None:
+            # Ops finish in start order: a load started before this write has landed by now,
+            # and one started after it reads the new state; so this is the row's truth.
+            if viewer == self._viewer_id:
+                for ticket_id in ticket_ids:
+                    self._set_unread(ticket_id, not read)
+
+        tasks.Op(self, lambda: _mark(db, viewer, ticket_ids, read)).on_success(done).start()
+
+    def _set_unread(self, ticket_id: int, unread: bool) -> None:
+        position = self._row_of.get(ticket_id)
+        if position is None or self._rows[position].unread == unread:
+            return
+        self._rows[position] = replace(self._rows[position], unread=unread)
+        self.dataChanged.emit(
+            self.index(position, 0),
+            self.index(position, len(Column) - 1),
+            [Qt.ItemDataRole.FontRole],
+        )
 
     @staticmethod
     def _unique(rows: list[TicketRow], loaded: Container[int] = ()) -> list[TicketRow]:
@@ -342,7 +454,7 @@ class QueueModel(QAbstractTableModel):
     def _reindex(self) -> None:
         self._row_of = {row.id: number for number, row in enumerate(self._rows)}
 
-    def _apply_first(self, page: QueuePage) -> None:
+    def _apply_first(self, page: _Page) -> None:
         self.beginResetModel()
         self._rows = self._unique(page.rows)
         self._cursor = page.cursor
@@ -350,7 +462,7 @@ class QueueModel(QAbstractTableModel):
         self.endResetModel()
         self.loaded.emit()
 
-    def _apply_more(self, page: QueuePage) -> None:
+    def _apply_more(self, page: _Page) -> None:
         rows = self._unique(page.rows, self._row_of)
         self._cursor = page.cursor
         if rows:
@@ -360,7 +472,7 @@ class QueueModel(QAbstractTableModel):
             self._row_of.update((row.id, first + n) for n, row in enumerate(rows))
             self.endInsertRows()
 
-    def _apply_refresh(self, page: QueuePage) -> None:
+    def _apply_refresh(self, page: _Page) -> None:
         new = self._unique(page.rows)
         old_ids = [row.id for row in self._rows]
         new_ids = [row.id for row in new]

@@ -1,4 +1,8 @@
-"""The queue table: a QTableView over ``QueueModel`` with fixed, uniform row heights."""
+"""The queue table: a QTableView over ``QueueModel`` with fixed, uniform row heights.
+
+Selected rows can be dragged (onto an agent in the workload view, say) as
+``application/x-crm-desk-ticket-ids``; the list itself accepts no drops.
+"""
 
 from __future__ import annotations
 
@@ -38,6 +42,10 @@ class QueueView(QTableView):
         self.setShowGrid(False)
         self.setAlternatingRowColors(True)
         self.setCornerButtonEnabled(False)
+        # A drag source only: the model encodes the selected tickets (see ticket_drag).
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
 
         # Uniform rows: the view never measures rows, which keeps a long queue cheap to lay
         # out (QTableView's equivalent of QTreeView.setUniformRowHeights).
@@ -53,12 +61,13 @@ class QueueView(QTableView):
         columns.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         cells = self.fontMetrics()
         bold = QFont(self.font())
-        bold.setBold(True)  # the style sheet sets headers in bold
-        titles = QFontMetrics(bold)
+        bold.setBold(True)  # the style sheet sets headers in bold, and unread rows are bold
+        bold_metrics = QFontMetrics(bold)
         for column, sample in _SAMPLES.items():
             title = str(model.headerData(column, Qt.Orientation.Horizontal))
             width = max(
-                cells.horizontalAdvance(sample), titles.horizontalAdvance(title) + _SORT_ARROW
+                bold_metrics.horizontalAdvance(sample),
+                bold_metrics.horizontalAdvance(title) + _SORT_ARROW,
             )
             columns.resizeSection(column, width + _CELL_PADDING)
         # Subject fills the width left over, but never shrinks below a readable width: a
@@ -72,6 +81,8 @@ class QueueView(QTableView):
         self.setSortingEnabled(True)
         columns.sortIndicatorChanged.connect(self._keep_indicator_truthful)
         model.busy_changed.connect(self.viewport().update)
+        # A search lists best matches first (no column indicator); its end restores the sort.
+        model.search_changed.connect(self._search_changed)
 
     def _keep_indicator_truthful(self, column: int, _order: Qt.SortOrder) -> None:
         # The model ignores columns SQL cannot sort; put the arrow back where the sort is.
@@ -100,6 +111,9 @@ class QueueView(QTableView):
         super().resizeEvent(event)
         self._fit_subject()
 
+    def _search_changed(self, _text: str) -> None:
+        self.restore_sort_indicator()
+
     def restore_sort_indicator(self) -> None:
         """After ``horizontalHeader().restoreState()``: the model's sort wins."""
         self._keep_indicator_truthful(-1, Qt.SortOrder.AscendingOrder)
@@ -108,9 +122,12 @@ class QueueView(QTableView):
         super().paintEvent(event)
         if self._queue.rowCount() == 0:
             # drawText never interprets markup, and this text is ours anyway.
-            text = QCoreApplication.translate(
-                "QueueView", "Loading…" if self._queue.busy else "No tickets"
-            )
+            if self._queue.busy:
+                text = QCoreApplication.translate("QueueView", "Loading…")
+            elif self._queue.search_text:
+                text = QCoreApplication.translate("QueueView", "No matching tickets")
+            else:
+                text = QCoreApplication.translate("QueueView", "No tickets")
             painter = QPainter(self.viewport())
             painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
             painter.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter, text)
