@@ -202,3 +202,26 @@ def test_mailbox_added_tested_and_removed(
     qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 0, timeout=10_000)
     with pytest.raises(secrets.SecretStoreError):
         secrets.get_secret(secrets.mailbox_account("support"))
+
+
+def test_a_database_that_cannot_be_opened_is_not_saved(
+    qtbot: QtBot, app_dirs: Path, team_db: Database
+) -> None:
+    dialog, settings = _dialog(qtbot, team_db)
+    before = settings.path.read_text()
+    form = dialog.database_form
+    form.postgres_radio.setChecked(True)
+    form.postgres_url.setText("postgresql://nobody@127.0.0.1:1/crm")
+    _ok(qtbot, dialog)
+    qtbot.waitUntil(lambda: form.status.state == "error", timeout=20_000)
+    assert dialog.isVisible()
+    assert dialog.tabs.currentIndex() == config.SECTIONS.index("database")
+    assert settings.path.read_text() == before
+
+    elsewhere = app_dirs / "elsewhere.sqlite3"
+    form.sqlite_radio.setChecked(True)
+    form.sqlite_path.setText(str(elsewhere))
+    with qtbot.waitSignal(dialog.saved, timeout=10_000) as saved:
+        _ok(qtbot, dialog)
+    assert saved.args == [["database_url"]]
+    assert config.Config().get("database_url") == f"sqlite:///{elsewhere}"

@@ -6,6 +6,7 @@ says in one line what opening it would do: create the tables, use it, upgrade it
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -206,6 +207,12 @@ class DatabaseForm(QWidget):
     # --- testing -------------------------------------------------------------------------------
 
     def test_connection(self) -> None:
+        """Probe the database on the worker and say in one line what opening it would do."""
+        self.verify(None)
+
+    def verify(self, usable: Callable[[], None] | None) -> None:
+        """Test the connection, then call ``usable`` if the database can be opened (the
+        settings dialog saves only such a choice)."""
         url = self.url()
         if not url:
             return
@@ -216,6 +223,8 @@ class DatabaseForm(QWidget):
         def tested(probe: DatabaseProbe) -> None:
             if generation == self._generation:
                 self.show_probe(probe)
+                if usable is not None and probe.schema not in (SCHEMA_NEWER, SCHEMA_FOREIGN):
+                    usable()
 
         def failed(exc: BaseException) -> None:
             if generation == self._generation:

@@ -74,6 +74,7 @@ class SettingsDialog(QDialog):
         self._settings = settings
         self._db = db
         self.editors: dict[str, SettingEditor] = {}
+        self._database_checked = False  # the chosen database was probed and can be opened
         self._forms: dict[str, QFormLayout] = {}  # the form each editor sits in
         agent_email = str(settings.get("agent_email"))
 
@@ -108,6 +109,7 @@ class SettingsDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         self.agent_form.changed.connect(self._update_ok)
         self.database_form.changed.connect(self._update_ok)
+        self.database_form.changed.connect(self._database_edited)
         self.agent_form.loaded.connect(self._agents_loaded)
         self.agent_form.load(db, agent_email)
         self.mailboxes.load()
@@ -182,10 +184,23 @@ class SettingsDialog(QDialog):
 
     def accept(self) -> None:
         self.status.clear_state()
+        url = config.database_setting(self.database_form.url())
+        if url != self._settings.get("database_url") and not self._database_checked:
+            # A database that cannot be opened would stop the next start: check it first.
+            self.tabs.setCurrentIndex(config.SECTIONS.index("database"))
+            self.database_form.verify(self._database_usable)
+            return
         if self.agent_form.selected() is None:
             # A new profile is added first: show its tab, where progress or an error appears.
             self.tabs.setCurrentIndex(config.SECTIONS.index("agent"))
         self.agent_form.commit(self._db, self._save)
+
+    def _database_usable(self) -> None:
+        self._database_checked = True
+        self.accept()
+
+    def _database_edited(self) -> None:
+        self._database_checked = False
 
     def _save(self, agent: AgentInfo) -> None:
         values = self.values(agent)

@@ -182,6 +182,9 @@ class DatabasePage(QWizardPage):
         def opened(result: tuple[Database, list[AgentInfo]]) -> None:
             self._opening = False
             db, found = result
+            if not self._flow.isVisible():  # closed meanwhile: nobody will use it
+                _dispose_later(db)
+                return
             self._flow.use_database(db, url, found)
             self.form.status.clear_state()
             self.completeChanged.emit()
