@@ -359,6 +359,7 @@ class MailboxSync:
         parse_limits: ParseLimits = DEFAULT_LIMITS,
         max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
         parallel: bool | None = None,
+        on_error: Callable[[str], None] | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -372,6 +373,8 @@ class MailboxSync:
         # None: child processes fetch and parse when a pass has many new messages;
         # True / False: always / never (tests pin it).
         self._parallel = parallel
+        # Told every error ``run`` recovers from (one line), e.g. for a desktop's status bar.
+        self._on_error = on_error
         self.last_report: SyncReport | None = None
 
     # --- one pass ---
@@ -415,6 +418,8 @@ class MailboxSync:
             message = str(exc) if isinstance(exc, CrmDeskError) else f"{folder}: {describe(exc)}"
             report.error = message
             log.warning("mailbox %s: %s", config.name, message)
+            if self._on_error is not None:
+                self._on_error(message)
             _record_error(self._db, config.mailbox_id, folder, message)
         return report
 
@@ -643,6 +648,8 @@ class MailboxSync:
                 delay = backoff.next()
                 text = _one_line(exc)
                 log.warning("mailbox %s: %s; retrying in %.1f s", self._mailbox_id, text, delay)
+                if self._on_error is not None:
+                    self._on_error(text)
                 stop.wait(delay)
 
     def _run_connected(
