@@ -15,10 +15,14 @@ Two orders:
   pages only load rows.
 
 Both return at most ``limit`` rows and a ``SearchCursor`` for the next page (None at the end).
+
+A query that is a ticket number (``1234`` or ``#1234``) lists that ticket first, when the
+filter allows it, followed by the text matches (order numbers and the like).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -30,6 +34,7 @@ from crm_desk.core.queries import TicketFilter, TicketRow, TicketSort, order_by,
 from crm_desk.store.models import Ticket
 
 _SEARCH_BATCH = 500  # hits per call of core.search.search (the most it returns at once)
+_TICKET_NUMBER = re.compile(r"#?([0-9]{1,18})")  # ASCII digits; 18 stays within BIGINT
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,9 @@ def matching_ticket_ids(
     ``len()`` of it is the number of matches, for a count in the status bar.
     """
     ranked = _all_ranked_ticket_ids(session, query)
+    number = _ticket_number(query)
+    if number is not None:
+        ranked = [number, *(i for i in ranked if i != number)]
     if not ranked:
         return ()
     where = [Ticket.id.in_(ranked), *(flt or TicketFilter()).conditions()]
@@ -87,6 +95,11 @@ def matching_ticket_ids(
         return tuple(session.scalars(select(Ticket.id).where(*where).order_by(*order_by(sort))))
     allowed = set(session.scalars(select(Ticket.id).where(*where)))
     return tuple(i for i in ranked if i in allowed)
+
+
+def _ticket_number(query: str) -> int | None:
+    match = _TICKET_NUMBER.fullmatch(query.strip())
+    return int(match.group(1)) if match else None
 
 
 def _ranked_ticket_ids(hits: Sequence[search.SearchHit]) -> list[tuple[int, int]]:
@@ -122,12 +135,19 @@ def _ranked_page(
 ) -> SearchResultPage:
     offset = after.offset if after is not None else 0
     taken: list[int] = []
+    number = _ticket_number(query)
+    if number is not None and after is None and _allowed(session, [number], flt):
+        taken.append(number)  # the ticket with that number first (on the first page only)
+        if limit == 1:  # that is the page; the text matches follow from the first hit
+            return SearchResultPage(
+                tickets_by_ids(session, taken, viewer_id=viewer_id), SearchCursor(0)
+            )
     while True:
         page = search.search(session, query, limit=_SEARCH_BATCH, offset=offset)
         candidates = _ranked_ticket_ids(page.hits)
         allowed = _allowed(session, [ticket_id for _, ticket_id in candidates], flt)
         for position, ticket_id in candidates:
-            if ticket_id in allowed:
+            if ticket_id in allowed and ticket_id != number:
                 taken.append(ticket_id)
                 if len(taken) == limit:
                     # More may follow: later hits of this batch, or further batches.

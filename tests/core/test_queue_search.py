@@ -156,3 +156,31 @@ def test_is_searchable(text: str, searchable: bool) -> None:
 def test_limit_must_be_positive(db: Database) -> None:
     with db.read() as session, pytest.raises(ValueError, match="limit"):
         search_tickets(session, "注文", limit=0)
+
+
+@pytest.mark.parametrize("typed", ["{n}", "#{n}", " #{n} "])
+@pytest.mark.parametrize("limit", [1, 2, 50])
+def test_a_ticket_number_lists_that_ticket_first(
+    db: Database, mail: dict[str, int], typed: str, limit: int
+) -> None:
+    number = mail["返品について"]
+    with db.write() as session:  # another ticket mentions the number in its text
+        mentions = tickets.create_ticket(
+            session, None, subject=f"Re: ticket {number}", body_text=f"see {number}"
+        ).id
+    query = typed.format(n=number)
+    seen: list[int] = []
+    cursor: SearchCursor | None = None
+    with db.read() as session:
+        for _ in range(5):
+            page = search_tickets(session, query, limit=limit, after=cursor)
+            seen.extend(row.id for row in page.rows)
+            cursor = page.cursor
+            if cursor is None:
+                break
+        assert matching_ticket_ids(session, query) == (number, mentions)
+        by_number = TicketSort("number", descending=True)
+        assert matching_ticket_ids(session, query, None, by_number) == (mentions, number)
+        closed = TicketFilter(statuses=("closed",))  # the numbered ticket is not closed
+        assert search_tickets(session, query, closed).rows == []
+    assert seen == [number, mentions]
