@@ -30,7 +30,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_desk.core import search
-from crm_desk.core.queries import TicketFilter, TicketRow, TicketSort, order_by, tickets_by_ids
+from crm_desk.core.queries import (
+    TicketFilter,
+    TicketRow,
+    TicketSort,
+    sort_ticket_ids,
+    tickets_by_ids,
+)
 from crm_desk.store.models import Ticket
 
 _SEARCH_BATCH = 500  # hits per call of core.search.search (the most it returns at once)
@@ -90,10 +96,10 @@ def matching_ticket_ids(
         ranked = [number, *(i for i in ranked if i != number)]
     if not ranked:
         return ()
-    where = [Ticket.id.in_(ranked), *(flt or TicketFilter()).conditions()]
+    flt = flt or TicketFilter()
     if sort is not None:
-        return tuple(session.scalars(select(Ticket.id).where(*where).order_by(*order_by(sort))))
-    allowed = set(session.scalars(select(Ticket.id).where(*where)))
+        return sort_ticket_ids(session, ranked, flt, sort)
+    allowed = _allowed(session, ranked, flt)
     return tuple(i for i in ranked if i in allowed)
 
 

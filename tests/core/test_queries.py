@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
 import pytest
 
-from crm_desk.core import agents, categories, tickets
+from crm_desk.core import agents, categories, customers, tickets
 from crm_desk.core.queries import (
     AgentChoice,
     TicketFilter,
+    TicketRow,
     TicketSort,
     filter_choices,
     list_tickets,
+    sort_ticket_ids,
     tickets_by_ids,
 )
 from crm_desk.errors import ValidationError
 from crm_desk.store.db import Database
 from tests.support.factories import Team, make_team
+
+START = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -131,3 +138,73 @@ def test_filter_choices(db: Database, team: Team) -> None:
         AgentChoice(team.bob_id, "Bob Agent", "bob@example.com"),
         AgentChoice(team.lead_id, "佐藤 美咲", "lead@example.com"),
     )
+
+
+# --- sorting by every column -----------------------------------------------------------------
+
+
+@pytest.fixture
+def varied(db: Database, team: Team) -> None:
+    """Tickets differing in due date, customer, category and assignee (with ties and gaps)."""
+    with db.write() as session:
+        lead = agents.by_id(session, team.lead_id)
+        second = categories.add_category(session, None, name="請求", name_en="Billing")
+        people = [
+            "zoe@example.com",  # no name: the address is shown, and sorted
+            "Bob Builder <bob.b@example.com>",
+            "alice Lower <alice.l@example.com>",
+            "山田 花子 <hanako@example.jp>",
+            None,
+            "Bob Builder <bob.b@example.com>",
+        ]
+        for n, person in enumerate(people):
+            contact_id = None
+            if person is not None:
+                contact_id = customers.match_or_create_contact(session, None, person)[0].id
+            ticket = tickets.create_ticket(
+                session, None, subject=f"t{n}", contact_id=contact_id, body_text="x"
+            )
+            edit = tickets.TicketEdit(
+                due_at=START + timedelta(days=n % 3) if n % 2 else None,
+                category_id=[team.category_id, second.id, None][n % 3],
+            )
+            tickets.update_ticket(session, lead, ticket.id, edit)
+            owner = [None, team.bob_id, team.alice_id, team.lead_id][n % 4]
+            if owner is not None:
+                tickets.assign(session, lead, ticket.id, owner)
+
+
+def _display_key(row: TicketRow, key: str) -> Any:
+    match key:
+        case "due":
+            return row.due_at or datetime(9999, 12, 31, tzinfo=UTC)
+        case "customer":
+            return (row.contact_name or row.contact_email or "").lower()
+        case "category":
+            return {"注文・配送": 1, "請求": 2, None: 2**31 - 1}[row.category]
+        case "assignee":
+            return (row.assignee_name or row.assignee_email or "").lower()
+    raise AssertionError(key)
+
+
+@pytest.mark.usefixtures("varied")
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("key", ["due", "customer", "category", "assignee"])
+def test_sort_by_every_column_pages_by_key(db: Database, key: str, descending: bool) -> None:
+    sort = TicketSort(key, descending=descending)
+    with db.read() as session:
+        everything = list_tickets(session, TicketFilter(), TicketSort("number"), limit=100).rows
+        paged: list[TicketRow] = []
+        after = None
+        for _ in range(20):  # pages of two: ties in every key cross page boundaries
+            page = list_tickets(session, TicketFilter(), sort, limit=2, after=after)
+            paged += page.rows
+            after = page.cursor
+            if after is None:
+                break
+        assert sort_ticket_ids(session, [r.id for r in everything], TicketFilter(), sort) == tuple(
+            r.id for r in paged
+        )
+    expected = sorted(everything, key=lambda r: (_display_key(r, key), r.id), reverse=descending)
+    assert [r.id for r in paged] == [r.id for r in expected]
+    assert len({_display_key(r, key) for r in paged}) < len(paged)  # there were ties
