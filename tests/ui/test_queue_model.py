@@ -18,7 +18,7 @@ from crm_desk.core.queries import TicketFilter, TicketRow, TicketSort
 from crm_desk.store.db import Database
 from crm_desk.store.models import Agent
 from crm_desk.ui import tasks
-from crm_desk.ui.models.queue_model import Column, QueueModel, TicketRowRole
+from crm_desk.ui.models.queue_model import ALL_SORT_KEYS, Column, QueueModel, TicketRowRole
 from tests.ui.data import seed_tickets
 
 PAGE = 50
@@ -127,6 +127,18 @@ def test_unsortable_columns_are_ignored(model: QueueModel) -> None:
     assert not model.busy
     assert not model.is_sortable(Column.CUSTOMER)
     assert model.is_sortable(Column.PRIORITY)
+
+
+def test_every_column_sorts_when_asked(seeded: Database, qtbot: QtBot) -> None:
+    model = QueueModel(seeded, page_size=PAGE, sort_keys=ALL_SORT_KEYS)
+    settle(qtbot, model)
+    assert all(model.is_sortable(column) for column in Column)
+    model.sort(Column.DUE, Qt.SortOrder.AscendingOrder)
+    settle(qtbot, model)
+    assert model.ticket_sort == TicketSort("due", descending=False)
+    assert model.sort_column() == Column.DUE
+    load_all(qtbot, model)
+    assert numbers(model) == list(range(1, COUNT + 1))  # no due dates: by number
 
 
 def test_a_sql_sort_without_a_column_shows_no_indicator(ui_db: Database, qtbot: QtBot) -> None:

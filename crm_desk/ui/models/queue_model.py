@@ -20,7 +20,7 @@ come from e-mail and web forms and are never markup.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from typing import Any, cast
@@ -47,6 +47,7 @@ from crm_desk.core.queue_search import (
 from crm_desk.store.db import Database
 from crm_desk.ui import tasks
 from crm_desk.ui.models.queue_columns import (
+    ALL_SORT_KEYS,
     SORT_KEYS,
     Column,
     column_title,
@@ -58,6 +59,7 @@ from crm_desk.ui.models.queue_columns import (
 from crm_desk.ui.models.ticket_drag import TICKET_IDS_MIME_TYPE, DraggedTicket, ticket_mime_data
 
 __all__ = [
+    "ALL_SORT_KEYS",
     "DEFAULT_PAGE_SIZE",
     "SORT_KEYS",
     "Column",
@@ -163,11 +165,15 @@ class QueueModel(QAbstractTableModel):
         ticket_filter: TicketFilter | None = None,
         sort: TicketSort | None = None,
         viewer_id: int | None = None,
+        sort_keys: Mapping[Column, str] = SORT_KEYS,
     ) -> None:
+        """``sort_keys``: the columns a header click sorts by (``ALL_SORT_KEYS``: every one);
+        a click on another column is ignored."""
         super().__init__(parent)
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
         self._db = db
+        self._sort_keys = dict(sort_keys)
         self._page_size = page_size
         self._filter = ticket_filter or TicketFilter()
         self._sort = sort or TicketSort()
@@ -240,7 +246,7 @@ class QueueModel(QAbstractTableModel):
         self._run(self._cursor, self._page_size, self._apply_more)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        key = SORT_KEYS.get(Column(column)) if 0 <= column < len(Column) else None
+        key = self._sort_keys.get(Column(column)) if 0 <= column < len(Column) else None
         if key is None:
             return  # not sortable in SQL; the view puts its indicator back
         wanted = TicketSort(key, descending=order == Qt.SortOrder.DescendingOrder)
@@ -304,15 +310,14 @@ class QueueModel(QAbstractTableModel):
         for search results listed best match first."""
         if self._search and self._search_by_relevance:
             return -1
-        return next((c for c, key in SORT_KEYS.items() if key == self._sort.key), -1)
+        return next((c for c, key in self._sort_keys.items() if key == self._sort.key), -1)
 
     def sort_order(self) -> Qt.SortOrder:
         descending = self._sort.descending
         return Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
 
-    @staticmethod
-    def is_sortable(column: int) -> bool:
-        return 0 <= column < len(Column) and Column(column) in SORT_KEYS
+    def is_sortable(self, column: int) -> bool:
+        return 0 <= column < len(Column) and Column(column) in self._sort_keys
 
     def row_at(self, row: int) -> TicketRow:
         return self._rows[row]
