@@ -252,3 +252,16 @@ def test_filters_choose_the_rows(ui_db: Database, bar: FilterBar, team: Team, qt
     assert rows_after("assignee_combo", "Unassigned") == {team.ticket_id, urgent}
     assert rows_after("category_combo", "Uncategorised") == {team.ticket_id}
     assert rows_after("category_combo", "注文・配送") == {urgent}
+
+
+def test_at_most_one_entry_for_a_set_no_entry_offers(bar: FilterBar) -> None:
+    standard = texts(bar, "status_combo")
+    bar.show_filter(TicketFilter(statuses=("new", "open")))
+    bar.show_filter(TicketFilter(statuses=("resolved", "closed"), priorities=("low", "normal")))
+    assert texts(bar, "status_combo") == [*standard, "Resolved, Closed"]
+    assert bar.priority_combo.currentText() == "Low, Normal"
+    assert bar.ticket_filter().statuses == ("resolved", "closed")
+    bar.show_filter(TicketFilter(statuses=("pending",)))
+    assert texts(bar, "status_combo") == standard
+    assert bar.status_combo.currentText() == "Pending"
+    assert bar.priority_combo.currentText() == "Any priority"

@@ -57,6 +57,31 @@ class _Assignee:
     unassigned: bool = False
 
 
+def _select_set(
+    combo: QComboBox,
+    choices: list[tuple[str, tuple[str, ...]]],
+    standard: int,
+    wanted: tuple[str, ...],
+    text: str,
+) -> None:
+    """Select the entry for ``wanted`` (a set of statuses or priorities).
+
+    A set no standard entry offers (a sidebar view's, say) gets one extra entry at the end,
+    labelled with its members: shown as it is, never silently widened to "All". Only one
+    such entry exists at a time.
+    """
+    del choices[standard:]
+    while combo.count() > standard:
+        combo.removeItem(combo.count() - 1)
+    for index, (_text, choice) in enumerate(choices):
+        if set(choice) == set(wanted):
+            combo.setCurrentIndex(index)
+            return
+    choices.append((text, wanted))
+    combo.addItem(text)
+    combo.setCurrentIndex(standard)
+
+
 def _load_choices(db: Database) -> FilterChoices:
     with db.read() as session:
         return filter_choices(session)
@@ -266,27 +291,13 @@ class FilterBar(QWidget):
             self._fill_assignees()
 
     def _select_statuses(self, statuses: tuple[str, ...]) -> None:
-        wanted = set(statuses)
-        for index, (_text, choice) in enumerate(self._statuses):
-            if set(choice) == wanted:
-                self.status_combo.setCurrentIndex(index)
-                return
-        # A set of statuses no entry offers (from the sidebar): shown, not silently widened.
         text = ", ".join(status_label(s) for s in statuses)
-        self._statuses.append((text, statuses))
-        self.status_combo.addItem(text)
-        self.status_combo.setCurrentIndex(len(self._statuses) - 1)
+        _select_set(self.status_combo, self._statuses, len(_status_choices()), statuses, text)
 
     def _select_priorities(self, priorities: tuple[str, ...]) -> None:
-        wanted = set(priorities)
-        for index, (_text, choice) in enumerate(self._priorities):
-            if set(choice) == wanted:
-                self.priority_combo.setCurrentIndex(index)
-                return
         text = ", ".join(priority_label(p) for p in priorities)
-        self._priorities.append((text, priorities))
-        self.priority_combo.addItem(text)
-        self.priority_combo.setCurrentIndex(len(self._priorities) - 1)
+        standard = len(_priority_choices())
+        _select_set(self.priority_combo, self._priorities, standard, priorities, text)
 
     def _fill(self, combo: QComboBox, entries: list[tuple[str, Any]], current: Any) -> list[Any]:
         """Replace the entries, selecting ``current`` (kept as an entry even if unknown)."""
