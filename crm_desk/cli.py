@@ -61,10 +61,18 @@ def _open(args: argparse.Namespace, *, upgrade: bool = True) -> Database:
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
-    db = _open(args)
-    from crm_desk.ui.app import run_gui
+    from crm_desk.store.schema import open_database
+    from crm_desk.ui.app import create_application, run_gui
+    from crm_desk.ui.dialogs.welcome import ensure_first_start
+    from crm_desk.ui.i18n import install_translators
 
-    return run_gui(db, agent_email=config.Config().get("agent_email") or None)
+    settings = config.Config()
+    app = create_application()
+    install_translators(app, str(settings.get("language")))  # before the first widget
+    choice = ensure_first_start(settings, database_url=args.database)
+    if choice is None:
+        return 0  # the welcome flow was closed: nothing chosen, nothing saved
+    return run_gui(open_database(choice.database_url), agent_email=choice.agent_email)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -10,9 +10,11 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from crm_desk import __version__
+from crm_desk import __version__, config
 from crm_desk.store.db import Database
 from crm_desk.ui import tasks
+from crm_desk.ui.actor import find_actor
+from crm_desk.ui.i18n import install_translators
 from crm_desk.ui.main_window import APPLICATION, ORGANIZATION, MainWindow
 
 log = logging.getLogger(__name__)
@@ -63,14 +65,16 @@ def _quit_after_ms() -> int | None:
 
 
 def run_gui(db: Database, *, argv: list[str] | None = None, agent_email: str | None = None) -> int:
-    """Show the main window over ``db`` and run the event loop; the exit code.
+    """Show the main window over ``db`` as the agent ``agent_email``; the exit code.
 
-    ``agent_email`` (the acting agent, from the settings) is accepted for the CLI and kept for
-    the full UI, where claims and edits need it; the queue window only reads.
+    Without a (known, active) agent the window opens read only: it can browse but not claim.
     """
+    settings = config.Config()
     app = create_application(argv)
-    window = MainWindow(db)
-    window.show()  # at once: the first page fills in when its Op lands
+    install_translators(app, str(settings.get("language")))
+    actor = find_actor(db, agent_email)  # one indexed row, before any view is built for it
+    window = MainWindow(db, actor, notifications=bool(settings.get("notifications")))
+    window.show()  # at once: each part fills in when its Op lands
     quit_after = _quit_after_ms()
     if quit_after is not None:
         QTimer.singleShot(quit_after, window.close)
