@@ -12,6 +12,7 @@ from datetime import datetime
 from PySide6.QtCore import QCoreApplication
 
 from crm_desk.store.models import Priority, TicketStatus
+from crm_desk.ui.formatting import format_datetime
 
 
 def _tr(text: str) -> str:
@@ -40,7 +41,5 @@ def priority_label(priority: str) -> str:
 
 
 def local_time(value: datetime | None) -> str:
-    """A stored UTC timestamp in the desktop's local time zone, minute precision."""
-    if value is None:
-        return ""
-    return value.astimezone().strftime("%Y-%m-%d %H:%M")
+    """A stored UTC timestamp in the desktop's time zone, in the locale's short format."""
+    return format_datetime(value)

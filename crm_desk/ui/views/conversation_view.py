@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths, Qt, QTimer, QUrl, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QPushButton,
@@ -59,7 +59,7 @@ def ask_save_path(parent: QWidget, suggested_name: str) -> str | None:
     """The system's save dialog, starting in the Downloads folder."""
     folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DownloadLocation)
     start = str(Path(folder) / suggested_name) if folder else suggested_name
-    title = parent.tr("Save attachment")
+    title = QCoreApplication.translate("ConversationView", "Save attachment")
     path, _filter = QFileDialog.getSaveFileName(parent, title, start)
     return path or None
 
