@@ -5,31 +5,23 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from crm_desk import __version__, config
+from crm_desk.resources import resource_path
 from crm_desk.store.db import Database
 from crm_desk.ui import tasks
 from crm_desk.ui.actor import find_actor
 from crm_desk.ui.i18n import install_translators
+from crm_desk.ui.icons import icon
 from crm_desk.ui.main_window import APPLICATION, ORGANIZATION, MainWindow
 
 log = logging.getLogger(__name__)
 
 # For smoke tests in CI: close the window after this many milliseconds.
 QUIT_AFTER_ENV = "CRM_DESK_QUIT_AFTER_MS"
-
-
-def resource_path(*parts: str) -> Path:
-    """A file under ``resources/``, found relative to the package in a checkout.
-
-    Temporary home: this moves to ``crm_desk/resources.py``, which will also cover an installed
-    wheel and a frozen app.
-    """
-    return Path(__file__).resolve().parents[2].joinpath("resources", *parts)
 
 
 def load_style_sheet(app: QApplication) -> None:
@@ -49,6 +41,7 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("crm-desk")  # matches packaging's crm-desk.desktop
+    app.setWindowIcon(icon("crm-desk"))
     load_style_sheet(app)
     return app
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
 from crm_desk import config
+from crm_desk.resources import resource_path
 from crm_desk.ui import i18n_build
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ _TRANSLATOR_NAME = "crmDeskTranslator"
 
 
 def translations_dir() -> Path:
-    return i18n_build.translations_dir()
+    return resource_path("i18n")  # a checkout, a frozen app or an installed package
 
 
 def resolve_language(language: str, system: QLocale | None = None) -> str:

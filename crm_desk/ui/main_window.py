@@ -14,7 +14,16 @@ is also the one place op failures are shown (``tasks.install_error_handler``).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QItemSelection, QLocale, QModelIndex, QSettings, Qt, QTimer
+from PySide6.QtCore import (
+    QByteArray,
+    QItemSelection,
+    QLocale,
+    QModelIndex,
+    QSettings,
+    QSize,
+    Qt,
+    QTimer,
+)
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -28,11 +37,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from crm_desk import config
 from crm_desk.core.queries import TicketFilter, TicketRow, TicketSort, count_tickets
 from crm_desk.errors import CrmDeskError
 from crm_desk.store.db import Database
 from crm_desk.ui import tasks
 from crm_desk.ui.actor import Actor
+from crm_desk.ui.dialogs.settings_dialog import SettingsDialog, needs_restart
+from crm_desk.ui.icons import icon
 from crm_desk.ui.live import ChangeWatcher, PresenceReporter
 from crm_desk.ui.models.queue_model import (
     DEFAULT_PAGE_SIZE,
@@ -187,6 +199,22 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.main_splitter)
 
         self.action_bar.setObjectName("actionBar")
+        self.action_bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.action_bar.setIconSize(QSize(16, 16))
+        bar = self.action_bar
+        for action, name in (
+            (bar.claim_action, "claim"),
+            (bar.release_action, "release"),
+            (bar.assign_action, "assign"),
+            (bar.status_menu.menuAction(), "status"),
+            (bar.resolve_action, "resolve"),
+            (bar.priority_menu.menuAction(), "priority"),
+            (bar.category_menu.menuAction(), "category"),
+            (bar.tags_action, "tags"),
+            (bar.note_action, "note"),
+            (bar.merge_action, "merge"),
+        ):
+            action.setIcon(icon(name))
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.action_bar)
 
     def _build_workload(self, agent_id: int | None) -> None:
@@ -243,7 +271,11 @@ class MainWindow(QMainWindow):
             tr("Set &priority…"), "P", lambda: self._popup(self.action_bar.priority_menu)
         )
 
+        self.settings_action = self._action(tr("&Settings…"), "Ctrl+,", self.show_settings)
+        self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
         file_menu = self.menuBar().addMenu(tr("&File"))
+        file_menu.addAction(self.settings_action)
+        file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         view_menu = self.menuBar().addMenu(tr("&View"))
         for action in (self.refresh_action, self.search_action, self.focus_list_action):
@@ -513,6 +545,18 @@ class MainWindow(QMainWindow):
             target.setFocus()
             if not target.hasFocus():
                 target.focusNextChild()
+
+    def show_settings(self) -> None:
+        dialog = SettingsDialog(config.Config(), self._db, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.saved.connect(self._settings_saved)
+        dialog.open()
+
+    def _settings_saved(self, keys: list[str]) -> None:
+        if "notifications" in keys:
+            self.notifier.set_enabled(bool(config.Config().get("notifications")))
+        if needs_restart(keys):
+            self.statusBar().showMessage(self.tr("Restart crm-desk to apply the new settings."))
 
     def show_shortcuts(self) -> None:
         groups = [

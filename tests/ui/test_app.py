@@ -7,8 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from crm_desk.resources import resource_path
 from crm_desk.store.schema import open_database
-from crm_desk.ui.app import QUIT_AFTER_ENV, resource_path
+from crm_desk.ui.app import QUIT_AFTER_ENV
 from tests.ui.data import seed_tickets
 
 REPO = Path(__file__).resolve().parents[2]
