@@ -19,6 +19,7 @@ code  meaning
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -41,6 +42,7 @@ from crm_desk.errors import (
     NotFoundError,
     PermissionDeniedError,
     StaleEditError,
+    ValidationError,
 )
 from crm_desk.store.db import Database
 
@@ -175,6 +177,43 @@ def cmd_agents_list(args: argparse.Namespace) -> int:
         for a in data:
             state = "" if a["active"] else " (inactive)"
             print(f"{a['id']:>4}  {a['role']:<6} {a['name']} <{a['email']}>{state}")
+    return 0
+
+
+def cmd_team_settings_list(args: argparse.Namespace) -> int:
+    from crm_desk.core import team_settings
+
+    db = _open(args)
+    with db.read() as session:
+        data = [
+            {"key": spec.key, "value": team_settings.get(session, spec.key), "label": spec.label}
+            for spec in team_settings.SPECS
+        ]
+    if args.json:
+        emit_json(data)
+    else:
+        for item in data:
+            print(f"{item['key']} = {json.dumps(item['value'], ensure_ascii=False)}")
+            print(f"    {item['label']}")
+    return 0
+
+
+def cmd_team_settings_set(args: argparse.Namespace) -> int:
+    from crm_desk.core import team_settings
+
+    spec = next((s for s in team_settings.SPECS if s.key == args.key), None)
+    if spec is None:
+        raise ValidationError(f"no team setting named {args.key!r}; see `team-settings list`")
+    value: object = args.value
+    if spec.type is not str:
+        try:
+            value = json.loads(args.value)  # lists and maps as JSON; numbers as they are
+        except json.JSONDecodeError as exc:
+            raise ValidationError(f"{args.key} takes JSON here: {exc.msg}") from exc
+    db = _open(args)
+    with db.write() as session:
+        team_settings.put(session, None, args.key, value)
+    print(f"{args.key} = {json.dumps(value, ensure_ascii=False)}")
     return 0
 
 
@@ -364,6 +403,21 @@ def build_parser() -> argparse.ArgumentParser:
     listing = agents.add_parser("list", help="list agents")
     _json_flag(listing)
     listing.set_defaults(handler=cmd_agents_list)
+
+    team = commands.add_parser(
+        "team-settings", help="settings the whole team shares (thread tokens, form mail …)"
+    ).add_subparsers(metavar="ACTION", required=True)
+    team_list = team.add_parser("list", help="every team setting with its value")
+    _json_flag(team_list)
+    team_list.set_defaults(handler=cmd_team_settings_list)
+    team_set = team.add_parser(
+        "set",
+        help="change one (lists and maps as JSON)",
+        epilog="example: crm-desk team-settings set form_mail_senders '[\"form@example.jp\"]'",
+    )
+    team_set.add_argument("key")
+    team_set.add_argument("value")
+    team_set.set_defaults(handler=cmd_team_settings_set)
 
     tickets = commands.add_parser("tickets", help="the queue").add_subparsers(
         metavar="ACTION", required=True

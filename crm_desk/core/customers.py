@@ -92,7 +92,7 @@ def update_contact(
             setattr(contact, field, value.strip())
     if edit.company_name is not None:
         contact.company_id = (
-            _company_for(session, edit.company_name) if edit.company_name.strip() else None
+            company_id_for(session, edit.company_name) if edit.company_name.strip() else None
         )
     contact.updated_at = utcnow()
     contact.updated_by_id = actor.id
@@ -107,7 +107,8 @@ def update_contact(
     return contact
 
 
-def _company_for(session: Session, name: str) -> int:
+def company_id_for(session: Session, name: str) -> int:
+    """The company of this name, created when new."""
     clean = name.strip()
     company = session.scalar(select(Company).where(Company.name == clean))
     if company is None:

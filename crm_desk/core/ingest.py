@@ -15,6 +15,7 @@ part costs a fraction of parsing. ``ingest_mail`` is a batch of one: there is on
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import zlib
 from collections import defaultdict
@@ -27,8 +28,9 @@ from sqlalchemy import Table, bindparam, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from crm_desk.core import agents, changes, search, team_settings
+from crm_desk.core import agents, changes, form_mail, search, team_settings
 from crm_desk.core import threading as thread_rules
+from crm_desk.core.customers import company_id_for
 from crm_desk.errors import ValidationError
 from crm_desk.store.models import (
     PRIORITY_RANK,
@@ -534,6 +536,72 @@ def _write_attachments(session: Session, plan: _Plan, message_ids: list[int]) ->
     session.execute(_table(Attachment).insert(), rows)
 
 
+# --- web-form notifications ----------------------------------------------------------------
+
+
+def _read_form_mail(
+    session: Session, items: Sequence[InboundItem], parsed: Sequence[int]
+) -> tuple[list[InboundItem], dict[int, tuple[form_mail.FormFields, str]]]:
+    """Items with a form tool's notification re-addressed to the customer it names.
+
+    Returns the (possibly replaced) items and, per replaced item, the form's fields and the
+    form tool's address (kept for the thread reason; the raw mail keeps the original From).
+    """
+    senders = team_settings.get(session, "form_mail_senders")
+    result = list(items)
+    forms: dict[int, tuple[form_mail.FormFields, str]] = {}
+    if not senders:
+        return result, forms
+    labels = team_settings.get(session, "form_mail_fields") or None
+    for n in parsed:
+        mail = items[n].mail
+        if mail is None or not form_mail.is_form_sender(mail.from_address, senders):
+            continue
+        if not dataclasses.is_dataclass(mail) or isinstance(mail, type):
+            continue
+        fields = form_mail.parse_form_body(mail.text, labels)
+        if fields is None:
+            continue  # no address in the body: filed as from the form tool itself
+        customer = dataclasses.replace(
+            mail,
+            from_name=fields.name or "",
+            from_address=fields.email,
+            reply_to=[(fields.name or "", fields.email)],
+        )
+        result[n] = dataclasses.replace(items[n], mail=customer)
+        forms[n] = (fields, mail.from_address)
+    return result, forms
+
+
+def _fill_form_contacts(
+    session: Session,
+    forms: dict[int, tuple[form_mail.FormFields, str]],
+    contact_ids: dict[str, int],
+) -> None:
+    """Give the form's phone, company and reading to contacts that have none (never overwrite
+    what an agent entered)."""
+    for fields, _via in forms.values():
+        contact = session.get(Contact, contact_ids.get(fields.email))
+        if contact is None:
+            continue
+        changed = False
+        if fields.phone and not contact.phone:
+            contact.phone, changed = fields.phone, True
+        if fields.name_kana and not contact.name_kana:
+            contact.name_kana, changed = fields.name_kana, True
+        if fields.company and contact.company_id is None:
+            contact.company_id, changed = company_id_for(session, fields.company), True
+        if fields.name and not contact.name:
+            contact.name, changed = fields.name, True
+        if changed:
+            contact.updated_at = utcnow()
+            session.flush()
+            search.reindex_contact(session, contact)
+            changes.record(
+                session, None, entity="contact", entity_id=contact.id, kind="contact.updated"
+            )
+
+
 def ingest_batch(session: Session, items: Sequence[InboundItem]) -> list[IngestOutcome]:
     """File a batch of inbound messages; one outcome per item, in order."""
     outcomes: list[IngestOutcome | None] = [None] * len(items)
@@ -552,10 +620,16 @@ def ingest_batch(session: Session, items: Sequence[InboundItem]) -> list[IngestO
         else:
             parsed.append(n)
     if parsed:
+        items, forms = _read_form_mail(session, items, parsed)
         mails = [items[n].mail for n in parsed]
         index = _thread_index(session, mails)  # type: ignore[arg-type]
         contact_ids = _contacts(session, mails)  # type: ignore[arg-type]
+        _fill_form_contacts(session, forms, contact_ids)
         plan = _plan(items, parsed, index, contact_ids)
+        for row, n in zip(plan.messages, plan.message_items, strict=True):
+            if n in forms:
+                via = forms[n][1]
+                row["thread_reason"] = f"{row['thread_reason']}; web form sent by {via}"[:200]
         real = _write(session, plan, index)
         events: list[tuple[str, int, str, dict[str, Any]]] = [
             ("ticket", real[t], "ticket.created", {"subject": plan.new_tickets[t]["subject"]})

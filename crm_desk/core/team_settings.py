@@ -39,6 +39,19 @@ SPECS: tuple[TeamSettingSpec, ...] = (
         30,
         "A reply to a ticket closed longer ago than this opens a new, linked ticket",
     ),
+    TeamSettingSpec(
+        "form_mail_senders",
+        list,
+        [],
+        "Addresses of web-form tools whose notification mail names the customer in its body",
+    ),
+    TeamSettingSpec(
+        "form_mail_fields",
+        dict,
+        {},
+        "Labels of form fields per contact field (name, name_kana, email, phone, company, "
+        "message); empty: the common Japanese and English labels",
+    ),
 )
 _BY_KEY = {spec.key: spec for spec in SPECS}
 
