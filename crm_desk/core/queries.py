@@ -16,12 +16,12 @@ Search within the queue is in ``core.queue_search``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from crm_desk.core.reads import read_join_condition, unread_expression
@@ -202,13 +202,12 @@ def list_tickets(
     """
     column = SORTABLE[sort.key]
     # The sort value comes last in each row, for the cursor.
-    query = _queue_select(viewer_id).add_columns(column).where(*flt.conditions())
-    if after is not None:
-        value, last_id = after
-        if sort.descending:
-            query = query.where(or_(column < value, and_(column == value, Ticket.id < last_id)))
-        else:
-            query = query.where(or_(column > value, and_(column == value, Ticket.id > last_id)))
+    query = _queue_select(viewer_id).add_columns(column)
+    if len(flt.statuses) > 1 and sort.key in PER_STATUS_SORTS:
+        ids = _page_ids_per_status(session, flt, sort, after, limit + 1)
+        query = query.where(Ticket.id.in_(ids))
+    else:
+        query = query.where(*flt.conditions(), *_after(sort, after))
     rows = session.execute(query.order_by(*order_by(sort)).limit(limit + 1)).all()
     more = len(rows) > limit
     page = [_ticket_row(row, viewer_id) for row in rows[:limit]]
@@ -217,6 +216,52 @@ def list_tickets(
         last = rows[limit - 1]
         cursor = (last[-1], last[0])
     return QueuePage(page, cursor)
+
+
+# Sorts with an index led by the status (``ix_tickets_status_updated``, ``…_status_due`` and the
+# category / assignee variants): for several statuses, each status's page is read from the index
+# and the pages are merged, instead of sorting every matching ticket (500 ms at 1M on SQLite for
+# "new or open" by last update; 2 ms merged).
+PER_STATUS_SORTS = frozenset({"updated", "due"})
+
+
+def _after(sort: TicketSort, after: tuple[Any, int] | None) -> list[ColumnElement[bool]]:
+    """The keyset condition: rows strictly after the cursor (value, ticket number)."""
+    if after is None:
+        return []
+    column = SORTABLE[sort.key]
+    value, last_id = after
+    if sort.descending:
+        return [or_(column < value, and_(column == value, Ticket.id < last_id))]
+    return [or_(column > value, and_(column == value, Ticket.id > last_id))]
+
+
+def _page_ids_per_status(
+    session: Session,
+    flt: TicketFilter,
+    sort: TicketSort,
+    after: tuple[Any, int] | None,
+    limit: int,
+) -> list[int]:
+    """The ids of the next ``limit`` tickets over several statuses, one index range each."""
+    column = SORTABLE[sort.key]
+    parts = []
+    for status in flt.statuses:
+        one = replace(flt, statuses=(status,))
+        part = (
+            select(Ticket.id.label("id"), column.label("sort_value"))
+            .where(*one.conditions(), *_after(sort, after))
+            .order_by(*order_by(sort))
+            .limit(limit)
+            .subquery()
+        )
+        parts.append(select(part.c.id, part.c.sort_value))
+    merged = union_all(*parts).subquery()
+    if sort.descending:
+        ordering = [merged.c.sort_value.desc(), merged.c.id.desc()]
+    else:
+        ordering = [merged.c.sort_value.asc(), merged.c.id.asc()]
+    return list(session.scalars(select(merged.c.id).order_by(*ordering).limit(limit)))
 
 
 def count_tickets(session: Session, flt: TicketFilter = TicketFilter()) -> int:

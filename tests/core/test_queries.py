@@ -208,3 +208,40 @@ def test_sort_by_every_column_pages_by_key(db: Database, key: str, descending: b
     expected = sorted(everything, key=lambda r: (_display_key(r, key), r.id), reverse=descending)
     assert [r.id for r in paged] == [r.id for r in expected]
     assert len({_display_key(r, key) for r in paged}) < len(paged)  # there were ties
+
+
+# --- several statuses: one index range per status, merged ---------------------------------------
+
+
+@pytest.mark.parametrize("descending", [True, False])
+@pytest.mark.parametrize("key", ["updated", "due"])
+def test_several_statuses_page_like_one_sorted_list(
+    db: Database, team: Team, key: str, descending: bool
+) -> None:
+    statuses = ("new", "open", "pending", "resolved")
+    with db.write() as session:
+        lead = agents.by_id(session, team.lead_id)
+        for n in range(14):
+            ticket = tickets.create_ticket(
+                session, None, subject=f"s{n}", created_at=START + timedelta(hours=n // 3)
+            )
+            edit = tickets.TicketEdit(
+                status=statuses[n % 4],
+                due_at=START + timedelta(days=n % 4) if n % 3 else None,
+            )
+            tickets.update_ticket(session, lead, ticket.id, edit)
+    wanted = TicketFilter(statuses=("new", "open", "pending"))
+    sort = TicketSort(key, descending=descending)
+    with db.read() as session:
+        everything = list_tickets(session, wanted, TicketSort("number"), limit=100).rows
+        paged: list[TicketRow] = []
+        after = None
+        for _ in range(30):  # pages of two: ties cross page boundaries
+            page = list_tickets(session, wanted, sort, limit=2, after=after)
+            paged += page.rows
+            after = page.cursor
+            if after is None:
+                break
+        expected = sort_ticket_ids(session, [r.id for r in everything], wanted, sort)
+    assert len(everything) > 6 and {r.status for r in everything} == {"new", "open", "pending"}
+    assert tuple(r.id for r in paged) == expected
