@@ -68,12 +68,15 @@ def run_gui(db: Database, *, argv: list[str] | None = None, agent_email: str | N
     actor = find_actor(db, agent_email)  # one indexed row, before any view is built for it
     window = MainWindow(db, actor, notifications=bool(settings.get("notifications")))
     window.show()  # at once: each part fills in when its Op lands
+    if settings.get("sync_in_app"):
+        window.sync_runner.start()  # nothing to do without active mailboxes
     quit_after = _quit_after_ms()
     if quit_after is not None:
         QTimer.singleShot(quit_after, window.close)
     try:
         return app.exec()
     finally:
+        window.sync_runner.shutdown(10)  # no mail worker may outlive the database
         # Let the worker finish its current query before the database goes away.
         tasks.install_error_handler(None)
         tasks.shutdown()

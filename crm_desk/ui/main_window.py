@@ -38,7 +38,8 @@ from PySide6.QtWidgets import (
 )
 
 from crm_desk import config
-from crm_desk.core.queries import TicketFilter, TicketRow, TicketSort, count_tickets
+from crm_desk.core.changes import FeedItem
+from crm_desk.core.queries import TicketFilter, TicketRow, TicketSort
 from crm_desk.errors import CrmDeskError
 from crm_desk.store.db import Database
 from crm_desk.ui import tasks
@@ -47,15 +48,17 @@ from crm_desk.ui.dialogs.settings_dialog import SettingsDialog, needs_restart
 from crm_desk.ui.icons import icon
 from crm_desk.ui.live import ChangeWatcher, PresenceReporter
 from crm_desk.ui.models.queue_model import (
+    ALL_SORT_KEYS,
     DEFAULT_PAGE_SIZE,
-    SORT_KEYS,
     Column,
     QueueModel,
     TicketRowRole,
+    count_matching,
 )
 from crm_desk.ui.models.sidebar_model import ViewSpec
 from crm_desk.ui.notifications import Notifier
 from crm_desk.ui.shortcuts import ShortcutsDialog
+from crm_desk.ui.sync_runner import SyncRunner
 from crm_desk.ui.views.action_bar import ActionBar
 from crm_desk.ui.views.conversation_view import ConversationView
 from crm_desk.ui.views.customer_panel import CustomerPanel
@@ -64,6 +67,7 @@ from crm_desk.ui.views.presence_bar import PresenceBar
 from crm_desk.ui.views.quarantine_view import QuarantineView
 from crm_desk.ui.views.queue_view import QueueView
 from crm_desk.ui.views.sidebar import Sidebar
+from crm_desk.ui.views.sync_status import SyncStatusWidget
 from crm_desk.ui.views.workload_view import WorkloadView
 
 ORGANIZATION = "crm-desk"
@@ -72,11 +76,8 @@ ERROR_MESSAGE_MS = 15_000
 # Holding j or k moves through the queue faster than a ticket loads: open the one it stops on.
 OPEN_DELAY_MS = 60
 LAYOUT_VERSION = 2  # bump when the splitters change, so an old saved state is not applied
-
-
-def _count(db: Database, flt: TicketFilter) -> int:
-    with db.read() as session:
-        return count_tickets(session, flt)
+# Feed kinds after which the in-app sync reads its mailboxes again.
+MAILBOX_SET_CHANGES = frozenset({"mailbox.added", "mailbox.removed", "mailbox.deactivated"})
 
 
 def _plain_label(parent: QWidget, name: str) -> QLabel:
@@ -120,6 +121,7 @@ class MainWindow(QMainWindow):
             ticket_filter=TicketFilter(statuses=self.filter_bar.statuses()),
             sort=self._saved_sort(),
             viewer_id=agent_id,
+            sort_keys=ALL_SORT_KEYS,  # every column sorts (the indexed ones fastest)
         )
         self.view = QueueView(self.model, self)
         self.quarantine_view = QuarantineView(db, self)
@@ -142,6 +144,10 @@ class MainWindow(QMainWindow):
             self._build_workload(agent_id)
         self._build_actions()
         self._build_status_bar()
+        self.sync_runner = SyncRunner(db, self)
+        self.sync_status = SyncStatusWidget(self.sync_runner, self)
+        self.statusBar().insertPermanentWidget(1, self.sync_status)
+        self._build_mail_menu()
         self._open_timer = QTimer(self)
         self._open_timer.setSingleShot(True)
         self._open_timer.setInterval(OPEN_DELAY_MS)
@@ -152,6 +158,7 @@ class MainWindow(QMainWindow):
         self._show_busy(self.model.busy)
         self._restore_layout()
         self.sidebar.select_key("mine" if agent_id is not None else "all_open")
+        self.view.setFocus()  # j / k work at once; "/" goes to the search box
         if live:
             self.watcher.start()
 
@@ -306,6 +313,18 @@ class MainWindow(QMainWindow):
         self.help_menu = self.menuBar().addMenu(tr("&Help"))
         self.help_menu.addAction(self.shortcuts_action)
 
+    def _build_mail_menu(self) -> None:
+        mail_menu = QMenu(self.tr("&Mail"), self)
+        self.menuBar().insertMenu(self.help_menu.menuAction(), mail_menu)
+        for action in (
+            self.sync_status.start_action,
+            self.sync_status.stop_action,
+            self.sync_status.sync_now_action,
+        ):
+            mail_menu.addAction(action)
+        self.sync_status.sync_now_action.setShortcut(QKeySequence("Ctrl+Shift+M"))
+        self.addAction(self.sync_status.sync_now_action)
+
     def _build_status_bar(self) -> None:
         self.agent_label = _plain_label(self, "agentLabel")
         if self.actor is not None:
@@ -359,6 +378,7 @@ class MainWindow(QMainWindow):
         self.watcher.counts_stale.connect(self.sidebar.refresh)
         self.watcher.tickets_created.connect(self.notifier.on_tickets_created)
         self.notifier.open_ticket.connect(self._open_from_notification)
+        self.watcher.changes_arrived.connect(self._restart_sync_if_mailboxes_changed)
 
     # --- views and the queue -------------------------------------------------------------------
 
@@ -516,6 +536,11 @@ class MainWindow(QMainWindow):
         if history is not None and history.contact.id in contact_ids:
             self.customer_panel.reload()
 
+    def _restart_sync_if_mailboxes_changed(self, items: list[FeedItem]) -> None:
+        # Never on "mailbox.sync_error": the sync writes that itself, and would restart forever.
+        if self.sync_runner.running and any(i.kind in MAILBOX_SET_CHANGES for i in items):
+            self.sync_runner.restart()
+
     def _show_refusal(self, message: str) -> None:
         self.statusBar().showMessage(message, ERROR_MESSAGE_MS)
 
@@ -582,20 +607,21 @@ class MainWindow(QMainWindow):
             self.count_label.setText(self.tr("Loading…"))
 
     def _update_count(self) -> None:
-        flt, db = self.model.ticket_filter, self._db
-        if self.model.search_text:
-            found = QLocale().toString(self.model.rowCount())
-            self.count_label.setText(self.tr("{} found").format(found))
-            return
+        query, db = self.model.query, self._db
 
         def show(count: int) -> None:
-            if flt != self.model.ticket_filter or self.model.search_text:
-                return  # the filter changed meanwhile; its own count is on the way
+            if query != self.model.query:
+                return  # the filter or the search changed meanwhile; its count is on the way
             number = QLocale().toString(count)
-            text = self.tr("1 ticket") if count == 1 else self.tr("{} tickets").format(number)
+            if query.search:
+                text = self.tr("{} found").format(number)
+            elif count == 1:
+                text = self.tr("1 ticket")
+            else:
+                text = self.tr("{} tickets").format(number)
             self.count_label.setText(text)
 
-        tasks.Op(self, lambda: _count(db, flt)).on_success(show).start()
+        tasks.Op(self, lambda: count_matching(db, query)).on_success(show).start()
 
     def show_error(self, exc: BaseException) -> None:
         """The one place op failures are shown: the status bar, with details if unexpected."""
@@ -620,7 +646,7 @@ class MainWindow(QMainWindow):
     def _saved_sort(self) -> TicketSort:
         key = str(self._settings.value("queue/sort_key", "updated"))
         descending = self._settings.value("queue/sort_descending", True, type=bool)
-        return TicketSort(key if key in SORT_KEYS.values() else "updated", bool(descending))
+        return TicketSort(key if key in ALL_SORT_KEYS.values() else "updated", bool(descending))
 
     def _restore_layout(self) -> None:
         geometry = self._settings.value("main_window/geometry")
@@ -658,6 +684,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt's name
         self._save_layout()
         self.watcher.stop()
+        self.sync_runner.stop()  # returns at once; run_gui waits for the workers after exec
         if self.presence is not None:
             self.presence.leave()
         super().closeEvent(event)

@@ -19,7 +19,7 @@ from crm_desk.ui.models.queue_model import QueueModel
 from crm_desk.ui.views.filter_bar import SEARCH_DELAY_MS, FilterBar
 from tests.support.factories import Team, make_team
 
-OPEN = ("new", "open", "pending")
+OPEN = ("new", "open")  # "All open", as the sidebar means it
 
 
 @pytest.fixture

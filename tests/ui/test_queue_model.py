@@ -18,6 +18,7 @@ from crm_desk.core.queries import TicketFilter, TicketRow, TicketSort
 from crm_desk.store.db import Database
 from crm_desk.store.models import Agent
 from crm_desk.ui import tasks
+from crm_desk.ui.formatting import format_datetime
 from crm_desk.ui.models.queue_model import ALL_SORT_KEYS, Column, QueueModel, TicketRowRole
 from tests.ui.data import seed_tickets
 
@@ -184,7 +185,9 @@ def test_display_and_roles(model: QueueModel) -> None:
     assert model.index(0, Column.PRIORITY).data() == "Normal"
     assert model.index(0, Column.ASSIGNEE).data() == ""
     assert model.index(0, Column.DUE).data() == ""
-    assert model.index(0, Column.UPDATED).data().startswith("2025-03-")
+    # The locale's short date and time, in the desktop's time zone.
+    assert model.index(0, Column.UPDATED).data() == format_datetime(row.updated_at)
+    assert model.index(0, Column.UPDATED).data()
     assert model.headerData(Column.UPDATED, Qt.Orientation.Horizontal) == "Last update"
     assert model.index_of(row.id).row() == 0
     assert not model.index_of(999_999).isValid()

@@ -29,10 +29,18 @@ def _tr(text: str) -> str:
 
 
 def _status_choices() -> list[tuple[str, tuple[str, ...]]]:
+    # "All open" means what the sidebar's view of that name means: new and open (pending
+    # waits for the customer and has its own view); "Not resolved" adds pending.
     all_open = _tr("All open")
+    not_resolved = _tr("Not resolved")
     everything = _tr("All")
     single = [(status_label(s), (str(s),)) for s in TicketStatus]
-    return [(all_open, tuple(str(s) for s in OPEN_STATUSES)), *single, (everything, ())]
+    return [
+        (all_open, (str(TicketStatus.NEW), str(TicketStatus.OPEN))),
+        (not_resolved, tuple(str(s) for s in OPEN_STATUSES)),
+        *single,
+        (everything, ()),
+    ]
 
 
 def _priority_choices() -> list[tuple[str, tuple[str, ...]]]:
@@ -138,7 +146,7 @@ class FilterBar(QWidget):
         self.setObjectName("filterBar")
         self._db = db
         self._agent_id = agent_id
-        self._base = TicketFilter(statuses=tuple(str(s) for s in OPEN_STATUSES))
+        self._base = TicketFilter(statuses=(str(TicketStatus.NEW), str(TicketStatus.OPEN)))
         self._emitted_search = ""
         self._choices = FilterChoices((), ())
 
