@@ -202,7 +202,7 @@ class MainWindow(QMainWindow):
         self.main_splitter.setStretchFactor(1, 1)
         self.main_splitter.setStretchFactor(2, 0)
         self.main_splitter.setCollapsible(1, False)
-        self.main_splitter.setSizes([210, 760, 340])
+        self.main_splitter.setSizes([180, 940, 320])
         self.setCentralWidget(self.main_splitter)
 
         self.action_bar.setObjectName("actionBar")
@@ -243,28 +243,31 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_actions(self) -> None:
-        tr = self.tr
         self.refresh_action = self._action(
-            tr("&Refresh"), QKeySequence(Qt.Key.Key_F5), self.refresh
+            self.tr("&Refresh"), QKeySequence(Qt.Key.Key_F5), self.refresh
         )
-        self.quit_action = self._action(tr("&Quit"), "Ctrl+Q", self.close)
+        self.quit_action = self._action(self.tr("&Quit"), "Ctrl+Q", self.close)
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
-        self.next_action = self._action(tr("&Next ticket"), "J", lambda: self.move_selection(1))
+        self.next_action = self._action(
+            self.tr("&Next ticket"), "J", lambda: self.move_selection(1)
+        )
         self.previous_action = self._action(
-            tr("&Previous ticket"), "K", lambda: self.move_selection(-1)
+            self.tr("&Previous ticket"), "K", lambda: self.move_selection(-1)
         )
-        self.search_action = self._action(tr("&Search"), "/", self.filter_bar.focus_search)
+        self.search_action = self._action(self.tr("&Search"), "/", self.filter_bar.focus_search)
         self.search_action.setShortcuts([QKeySequence("/"), QKeySequence("Ctrl+F")])
-        self.focus_list_action = self._action(tr("Go to the &list"), "Ctrl+L", self.focus_list)
+        self.focus_list_action = self._action(self.tr("Go to the &list"), "Ctrl+L", self.focus_list)
         self.next_pane_action = self._action(
-            tr("Next &pane"), QKeySequence(Qt.Key.Key_F6), lambda: self.cycle_focus(1)
+            self.tr("Next &pane"), QKeySequence(Qt.Key.Key_F6), lambda: self.cycle_focus(1)
         )
-        self.shortcuts_action = self._action(tr("&Keyboard shortcuts"), "?", self.show_shortcuts)
+        self.shortcuts_action = self._action(
+            self.tr("&Keyboard shortcuts"), "?", self.show_shortcuts
+        )
         self.shortcuts_action.setShortcuts([QKeySequence("?"), QKeySequence("Shift+?")])
         self.view_actions: list[QAction] = []
         for number in range(1, 10):
             action = self._action(
-                tr("View {}").format(number),
+                self.tr("View {}").format(number),
                 f"Ctrl+{number}",
                 lambda _=False, n=number: self.select_view(n - 1),
             )
@@ -272,19 +275,19 @@ class MainWindow(QMainWindow):
         self.action_bar.install_default_shortcuts()
         self.addAction(self.action_bar.status_popup_action)  # "S" works from the list too
         self.category_popup_action = self._action(
-            tr("Set &category…"), "G", lambda: self._popup(self.action_bar.category_menu)
+            self.tr("Set &category…"), "G", lambda: self._popup(self.action_bar.category_menu)
         )
         self.priority_popup_action = self._action(
-            tr("Set &priority…"), "P", lambda: self._popup(self.action_bar.priority_menu)
+            self.tr("Set &priority…"), "P", lambda: self._popup(self.action_bar.priority_menu)
         )
 
-        self.settings_action = self._action(tr("&Settings…"), "Ctrl+,", self.show_settings)
+        self.settings_action = self._action(self.tr("&Settings…"), "Ctrl+,", self.show_settings)
         self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
-        file_menu = self.menuBar().addMenu(tr("&File"))
+        file_menu = self.menuBar().addMenu(self.tr("&File"))
         file_menu.addAction(self.settings_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
-        view_menu = self.menuBar().addMenu(tr("&View"))
+        view_menu = self.menuBar().addMenu(self.tr("&View"))
         for action in (self.refresh_action, self.search_action, self.focus_list_action):
             view_menu.addAction(action)
         view_menu.addAction(self.next_pane_action)
@@ -292,12 +295,12 @@ class MainWindow(QMainWindow):
         view_menu.addActions([self.next_action, self.previous_action])
         if self.workload_dock is not None:
             toggle = self.workload_dock.toggleViewAction()
-            toggle.setText(tr("&Workload"))
+            toggle.setText(self.tr("&Workload"))
             toggle.setShortcut(QKeySequence(Qt.Key.Key_F8))
             self.addAction(toggle)
             view_menu.addSeparator()
             view_menu.addAction(toggle)
-        self.ticket_menu = self.menuBar().addMenu(tr("&Ticket"))
+        self.ticket_menu = self.menuBar().addMenu(self.tr("&Ticket"))
         bar = self.action_bar
         for action in (bar.claim_action, bar.release_action, bar.assign_action):
             self.ticket_menu.addAction(action)
@@ -310,7 +313,7 @@ class MainWindow(QMainWindow):
         self.ticket_menu.addActions([bar.resolve_action, bar.tags_action])
         self.ticket_menu.addSeparator()
         self.ticket_menu.addActions([bar.note_action, bar.merge_action])
-        self.help_menu = self.menuBar().addMenu(tr("&Help"))
+        self.help_menu = self.menuBar().addMenu(self.tr("&Help"))
         self.help_menu.addAction(self.shortcuts_action)
 
     def _build_mail_menu(self) -> None:
@@ -651,7 +654,7 @@ class MainWindow(QMainWindow):
     def _restore_layout(self) -> None:
         geometry = self._settings.value("main_window/geometry")
         if not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)):
-            self.resize(1360, 820)
+            self.resize(1440, 860)
         if self._settings.value("main_window/layout_version", 0, type=int) == LAYOUT_VERSION:
             for splitter in (self.main_splitter, self.work_splitter):
                 state = self._settings.value(f"main_window/{splitter.objectName()}")

@@ -210,6 +210,10 @@
 <context>
     <name>ConversationView</name>
     <message>
+        <source>Save attachment</source>
+        <translation>添付ファイルを保存</translation>
+    </message>
+    <message>
         <source>Loading…</source>
         <translation>読み込み中…</translation>
     </message>
@@ -458,7 +462,11 @@
     <name>FilterBar</name>
     <message>
         <source>All open</source>
-        <translation>すべての未解決</translation>
+        <translation>新規・対応中</translation>
+    </message>
+    <message>
+        <source>Not resolved</source>
+        <translation>未解決 (保留中を含む)</translation>
     </message>
     <message>
         <source>All</source>
@@ -877,12 +885,56 @@ Open it in your browser anyway?</source>
 <context>
     <name>MainWindow</name>
     <message>
+        <source>Workload</source>
+        <translation>担当状況</translation>
+    </message>
+    <message>
         <source>&amp;Refresh</source>
         <translation>最新の情報に更新(&amp;R)</translation>
     </message>
     <message>
         <source>&amp;Quit</source>
         <translation>終了(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;Next ticket</source>
+        <translation>次のチケット(&amp;N)</translation>
+    </message>
+    <message>
+        <source>&amp;Previous ticket</source>
+        <translation>前のチケット(&amp;P)</translation>
+    </message>
+    <message>
+        <source>&amp;Search</source>
+        <translation>検索(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Go to the &amp;list</source>
+        <translation>一覧へ移動(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Next &amp;pane</source>
+        <translation>次の領域へ(&amp;P)</translation>
+    </message>
+    <message>
+        <source>&amp;Keyboard shortcuts</source>
+        <translation>キーボードショートカット(&amp;K)</translation>
+    </message>
+    <message>
+        <source>View {}</source>
+        <translation>ビュー {}</translation>
+    </message>
+    <message>
+        <source>Set &amp;category…</source>
+        <translation>カテゴリを設定(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>Set &amp;priority…</source>
+        <translation>優先度を設定(&amp;P)…</translation>
+    </message>
+    <message>
+        <source>&amp;Settings…</source>
+        <translation>設定(&amp;S)…</translation>
     </message>
     <message>
         <source>&amp;File</source>
@@ -893,8 +945,44 @@ Open it in your browser anyway?</source>
         <translation>表示(&amp;V)</translation>
     </message>
     <message>
+        <source>&amp;Workload</source>
+        <translation>担当状況(&amp;W)</translation>
+    </message>
+    <message>
+        <source>&amp;Ticket</source>
+        <translation>チケット(&amp;T)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>ヘルプ(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;Mail</source>
+        <translation>メール(&amp;M)</translation>
+    </message>
+    <message>
+        <source>No agent profile: read only</source>
+        <translation>担当者プロフィールなし: 閲覧のみ</translation>
+    </message>
+    <message>
+        <source>crm-desk — {}</source>
+        <translation>crm-desk — {}</translation>
+    </message>
+    <message>
+        <source>Restart crm-desk to apply the new settings.</source>
+        <translation>新しい設定を反映するには crm-desk を再起動してください。</translation>
+    </message>
+    <message>
+        <source>Views</source>
+        <translation>ビュー</translation>
+    </message>
+    <message>
         <source>Loading…</source>
         <translation>読み込み中…</translation>
+    </message>
+    <message>
+        <source>{} found</source>
+        <translation>{} 件見つかりました</translation>
     </message>
     <message>
         <source>1 ticket</source>
@@ -1300,6 +1388,21 @@ Open it in your browser anyway?</source>
     </message>
 </context>
 <context>
+    <name>ShortcutsDialog</name>
+    <message>
+        <source>Keyboard shortcuts</source>
+        <translation>キーボードショートカット</translation>
+    </message>
+    <message>
+        <source>Action</source>
+        <translation>操作</translation>
+    </message>
+    <message>
+        <source>Keys</source>
+        <translation>キー</translation>
+    </message>
+</context>
+<context>
     <name>Sidebar</name>
     <message>
         <source>Unassigned</source>
@@ -1311,7 +1414,7 @@ Open it in your browser anyway?</source>
     </message>
     <message>
         <source>All open</source>
-        <translation>すべての未解決</translation>
+        <translation>新規・対応中</translation>
     </message>
     <message>
         <source>Pending</source>
@@ -1344,6 +1447,85 @@ Open it in your browser anyway?</source>
     <message>
         <source>Team</source>
         <translation>チーム</translation>
+    </message>
+</context>
+<context>
+    <name>SyncStatusWidget</name>
+    <message>
+        <source>&amp;Start mail sync</source>
+        <translation>メール同期を開始(&amp;S)</translation>
+    </message>
+    <message>
+        <source>S&amp;top mail sync</source>
+        <translation>メール同期を停止(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Sync mail &amp;now</source>
+        <translation>今すぐメールを同期(&amp;N)</translation>
+    </message>
+    <message>
+        <source>error</source>
+        <translation>エラー</translation>
+    </message>
+    <message>
+        <source>Show the mail sync error</source>
+        <translation>メール同期のエラーを表示</translation>
+    </message>
+    <message>
+        <source>Mail: syncing</source>
+        <translation>メール: 同期中</translation>
+    </message>
+    <message>
+        <source>Mail: syncing {mailbox} {folder}</source>
+        <translation>メール: {mailbox} {folder} を同期中</translation>
+    </message>
+    <message>
+        <source>Mail: syncing {mailbox} {folder} {done} / {total}</source>
+        <translation>メール: {mailbox} {folder} を同期中 {done} / {total}</translation>
+    </message>
+    <message>
+        <source>Mail: starting…</source>
+        <translation>メール: 開始中…</translation>
+    </message>
+    <message>
+        <source>Mail: stopping…</source>
+        <translation>メール: 停止中…</translation>
+    </message>
+    <message>
+        <source>Mail: idle</source>
+        <translation>メール: 待機中</translation>
+    </message>
+    <message>
+        <source>Mail: sync failed</source>
+        <translation>メール: 同期に失敗</translation>
+    </message>
+    <message>
+        <source>Mail: no mailboxes</source>
+        <translation>メール: メールボックスなし</translation>
+    </message>
+    <message>
+        <source>Mail: stopped</source>
+        <translation>メール: 停止</translation>
+    </message>
+    <message>
+        <source>At {time}.</source>
+        <translation>{time} に発生。</translation>
+    </message>
+    <message>
+        <source>Mail sync could not start: {message}</source>
+        <translation>メール同期を開始できませんでした: {message}</translation>
+    </message>
+    <message>
+        <source>Mail sync of {mailbox} failed: {message}</source>
+        <translation>{mailbox} のメール同期に失敗しました: {message}</translation>
+    </message>
+    <message>
+        <source>Mail sync error</source>
+        <translation>メール同期エラー</translation>
+    </message>
+    <message>
+        <source>&amp;Retry now</source>
+        <translation>今すぐ再試行(&amp;R)</translation>
     </message>
 </context>
 <context>
@@ -1606,13 +1788,6 @@ Open it in your browser anyway?</source>
     <message>
         <source>Urgent</source>
         <translation>緊急</translation>
-    </message>
-</context>
-<context>
-    <name>parent</name>
-    <message>
-        <source>Save attachment</source>
-        <translation>添付ファイルの保存</translation>
     </message>
 </context>
 <context>

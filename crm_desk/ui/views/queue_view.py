@@ -15,17 +15,17 @@ from crm_desk.ui.models.queue_model import Column, QueueModel
 # What each column usually holds, to size it; Subject takes what is left.
 _SAMPLES = {
     Column.NUMBER: "#0000000",
-    Column.CUSTOMER: "n" * 22,
-    Column.CATEGORY: "n" * 12,
+    Column.CUSTOMER: "n" * 15,
+    Column.CATEGORY: "n" * 9,
     Column.STATUS: "Resolved",
     Column.PRIORITY: "Normal",
-    Column.ASSIGNEE: "n" * 14,
+    Column.ASSIGNEE: "n" * 10,
     Column.UPDATED: "0000-00-00 00:00",
     Column.DUE: "0000-00-00 00:00",
 }
 _CELL_PADDING = 2 * 6 + 8  # the style sheet's item padding, and some air
 _SORT_ARROW = 18
-_MIN_SUBJECT_CHARS = 36
+_MIN_SUBJECT_CHARS = 24  # beside the sidebar and the customer panel
 
 
 class QueueView(QTableView):
