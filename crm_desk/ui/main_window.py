@@ -353,6 +353,7 @@ class MainWindow(QMainWindow):
         # The queue.
         self.model.busy_changed.connect(self._show_busy)
         self.model.loaded.connect(self._queue_loaded)
+        self.model.dataChanged.connect(self._selected_rows_changed)
         selection = self.view.selectionModel()
         selection.currentRowChanged.connect(self._current_row_changed)
         selection.selectionChanged.connect(self._selection_changed)
@@ -423,6 +424,11 @@ class MainWindow(QMainWindow):
         return rows
 
     def _selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        self._selected_rows_changed()
+
+    def _selected_rows_changed(self, *_: object) -> None:
+        """Tell the actions what is selected, also when the same rows got new data (another
+        desktop claimed one): the action bar decides from the rows' owners and versions."""
         rows = self._selected_rows()
         self.action_bar.set_tickets(rows)
         if self.workload is not None:
@@ -499,6 +505,7 @@ class MainWindow(QMainWindow):
 
     def _queue_loaded(self) -> None:
         self._update_count()
+        self._selected_rows_changed()
         # A refresh may move the open ticket (sorted by last update, it jumps to the top):
         # follow it by id, so the selection stays on the ticket, not on the row number.
         ticket_id = self._open_ticket_id
