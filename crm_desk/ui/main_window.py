@@ -429,7 +429,13 @@ class MainWindow(QMainWindow):
     def _selected_rows_changed(self, *_: object) -> None:
         """Tell the actions what is selected, also when the same rows got new data (another
         desktop claimed one): the action bar decides from the rows' owners and versions."""
-        rows = self._selected_rows()
+        known = {row.id: row for row in self.action_bar.selected_rows()}
+        # A row repainted from an older snapshot (marked read before a refresh) must not take
+        # the action bar back to a version it has already moved past.
+        rows = [
+            row if row.version >= known.get(row.id, row).version else known[row.id]
+            for row in self._selected_rows()
+        ]
         self.action_bar.set_tickets(rows)
         if self.workload is not None:
             self.workload.set_tickets(rows)
