@@ -6,7 +6,6 @@ Only settings live here; the password or OAuth token is in the system keyring (s
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Sequence
 
@@ -14,21 +13,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm_desk.core import agents, changes
+from crm_desk.core.transport import TLS_MODES, is_loopback
 from crm_desk.errors import ConflictError, NotFoundError, ValidationError
 from crm_desk.store.models import Agent, Mailbox, Message, SyncState
 
-TLS_MODES = ("ssl", "starttls", "none")
 AUTH_METHODS = ("password", "xoauth2")
 _NAME = re.compile(r"^[\w.@+-]{1,100}$")
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() in ("localhost", "localhost.localdomain"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def validate_after_import(value: str) -> str:

@@ -13,7 +13,8 @@ messages starts children, and only for that pass.
 Exactly-once is untouched: children only read (``EXAMINE`` and ``BODY.PEEK``), the parent
 stores batches strictly in UID order and does every server-side action itself, after its
 commit. A child that fails (a dropped connection, a crash, killed) only makes the parent fetch
-and parse that batch itself, and a parent that dies takes its children with it.
+and parse that batch itself, and children end soon after their sync process does, however it
+ended.
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ import logging
 import multiprocessing
 import os
 import signal
-import sys
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -43,6 +46,7 @@ log = logging.getLogger(__name__)
 PARALLEL_MIN_MESSAGES = 400
 # Two children: while the parent stores batch N, batches N+1 and N+2 are fetched and parsed.
 CHILD_PROCESSES = 2
+WATCH_INTERVAL_S = 0.5  # how soon a child notices that its sync process is gone
 FETCH_ITEMS = [b"BODY.PEEK[]", b"INTERNALDATE", b"FLAGS", b"RFC822.SIZE"]
 
 
@@ -130,27 +134,41 @@ class _Child:
     client: IMAPClient | None = None
 
 
-def _child_started(source: FolderSource, limits: ParseLimits, parent_pid: int) -> None:
-    # Ctrl+C in a terminal reaches the whole process group; the parent decides what stops.
+def _child_started(source: FolderSource, limits: ParseLimits, sync_pid: int) -> None:
+    # Ctrl+C in a terminal reaches the whole process group; the sync decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if sys.platform == "linux":
-        _die_with_parent()
-    if os.getppid() != parent_pid:
-        # The parent died while this child was starting, before it could ask to be told.
-        os._exit(0)
+    threading.Thread(
+        target=_end_with_the_sync, args=(sync_pid,), name="watch-sync", daemon=True
+    ).start()
     _Child.source, _Child.limits = source, limits
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to end this process when its parent dies (SIGKILL gives it no chance to)."""
-    import ctypes
+def _end_with_the_sync(sync_pid: int) -> None:
+    """End this child soon after the sync process is gone, however it ended (SIGKILL too).
 
-    pr_set_pdeathsig = 1
+    Nothing else would: the child's parent is the fork server, and the pipes a dead sync
+    leaves behind are also held open by the children themselves, so no end of file arrives.
+    """
+    while _alive(sync_pid):
+        time.sleep(WATCH_INTERVAL_S)
+    os._exit(0)
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs; a killed process its parent has not reaped yet (a zombie) does not."""
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
-    except (OSError, AttributeError):  # no prctl: the closed pipe still ends the child later
-        pass
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc here: ask the kernel
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
 
 
 def _child_client() -> IMAPClient:
@@ -181,6 +199,22 @@ def _fetch_and_parse(uids: list[int]) -> list[FetchedMail]:
 
 
 # --- in the parent ---------------------------------------------------------------------------
+
+
+def _child_context() -> multiprocessing.context.BaseContext:
+    """How children start: from a fork server that has imported only this module.
+
+    Never a plain fork: the sync may run beside threads (IDLE, the desktop's Qt), and forking
+    a threaded process can copy a held lock into the child. "spawn" would be safe but starts
+    each child by importing the program's main module again (the whole CLI or app, the
+    database layer included): slower, and tens of MB more per child. The fork server is one
+    small single-threaded process; children fork from it already prepared.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")  # not on this platform (Windows)
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
 
 
 class PendingBatch:
@@ -214,11 +248,9 @@ class FetchPool:
         self._fetch_here = fetch_here
         self._executor: ProcessPoolExecutor | None = None
         if source is not None:
-            # "spawn": the parent may run threads (IDLE, the desktop's Qt), and forking a
-            # threaded process can copy a held lock into the child.
             self._executor = ProcessPoolExecutor(
                 max_workers=CHILD_PROCESSES,
-                mp_context=multiprocessing.get_context("spawn"),
+                mp_context=_child_context(),
                 initializer=_child_started,
                 initargs=(source, limits, os.getpid()),
             )

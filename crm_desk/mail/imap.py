@@ -18,15 +18,17 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from imapclient import IMAPClient
 from imapclient.exceptions import LoginError
 from imapclient.imapclient import SocketTimeout
 
-from crm_desk.core.mailboxes import TLS_MODES, is_loopback
+from crm_desk.core.transport import TLS_MODES, is_loopback
 from crm_desk.errors import ConfigurationError, CrmDeskError
-from crm_desk.store.models import Mailbox
+
+if TYPE_CHECKING:  # the database layer stays out of processes that only fetch
+    from crm_desk.store.models import Mailbox
 
 log = logging.getLogger(__name__)
 

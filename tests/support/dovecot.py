@@ -174,9 +174,11 @@ passdb {{
   args = scheme=PLAIN username_format=%u {root}/tokens
   mechanisms = xoauth2 oauthbearer
 }}
+# allow_all_users: doveadm's user lookups need no passdb (both passdbs only answer logins
+# with their own mechanisms).
 userdb {{
   driver = static
-  args = uid={ident.mail_uid} gid={ident.mail_gid} home={root}/mail/%u
+  args = uid={ident.mail_uid} gid={ident.mail_gid} home={root}/mail/%u allow_all_users=yes
 }}
 namespace inbox {{
   inbox = yes
