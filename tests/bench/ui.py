@@ -291,12 +291,35 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
+def short_op_name(qualname: str) -> str:
+    """``Sidebar.refresh_now.<locals>.<lambda>`` -> ``Sidebar.refresh_now``."""
+    return qualname.split(".<locals>", maxsplit=1)[0]
+
+
+def startup_notes(name: str, result: Result) -> list[str]:
+    """What the worker ran before the first page of the median start, slowest first."""
+    runs = sorted(result.runs, key=lambda run: run.get("first_page_s"))
+    run = runs[len(runs) // 2]
+    first_page = run.get("first_page_s")
+    before = [op for op in run.probe.get("ops", []) if op["started_s"] < first_page]
+    if not before:
+        return []
+    slowest = sorted(before, key=lambda op: -op["ms"])[:3]
+    listed = ", ".join(f"{short_op_name(op['name'])} {op['ms']:.0f} ms" for op in slowest)
+    return [
+        f"note: {name}: start: imports {run.get('imports_s'):.2f} s, window built at "
+        f"{run.get('window_built_s'):.2f} s; before the first page ({first_page:.2f} s) the "
+        f"worker ran {len(before)} ops, {sum(op['ms'] for op in before):.0f} ms: {listed}"
+    ]
+
+
 def verdicts(results: list[Result]) -> list[str]:
     notes = []
     for r in results:
         name = f"{r.engine} {r.tickets:,}"
         for error in sorted(set(r.errors)):
             notes.append(f"ERROR: {name}: {error}")
+        notes += startup_notes(name, r)
         median, p95, _ = r.switch_stats()
         slowest = max(
             (switch for run in r.runs for switch in run.probe["switches"]),

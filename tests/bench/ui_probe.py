@@ -21,6 +21,8 @@ demo team lead, with fresh window settings (no saved geometry or sort), then rep
   waits until the worker is idle and then a pause, as an agent reading the ticket would, so
   the writes a switch causes (mark read, presence) are not timed;
 * ``peak_rss_mb``: this process's VmHWM at the end;
+* ``ops``: every background op (``tasks.Op``) with when it was queued and started and how
+  long it ran on the worker, to see what the first page or a switch waited for;
 * ``first_page_cpu_s``: the CPU time this process had used by its first page (every thread,
   the interpreter's start included): on a busy machine it says how much of the wall clock
   was spent waiting for a core.
@@ -146,6 +148,46 @@ class Switch:
 
 
 @dataclass
+class OpTiming:
+    name: str  # the qualified name of the op's function, e.g. Sidebar.refresh_now.<locals>...
+    queued_s: float  # since the process started
+    started_s: float  # when the worker took it up
+    ms: float  # how long it ran on the worker
+
+
+class OpTrace:
+    """Times every ``tasks.Op`` on the worker: which query a start or a switch waited for.
+
+    It wraps the function an op is created with (``Op(parent, fn)``); nothing else changes.
+    """
+
+    def __init__(self) -> None:
+        self.ops: list[OpTiming] = []  # appended on the worker thread: one list.append each
+
+    def install(self) -> None:
+        original = tasks.Op.__init__
+        trace = self
+
+        def init(op: tasks.Op[Any], parent: QObject, fn: Callable[[], Any]) -> None:
+            name = getattr(fn, "__qualname__", type(fn).__name__)
+            queued = time.perf_counter()
+
+            def timed() -> Any:
+                started = time.perf_counter()
+                try:
+                    return fn()
+                finally:
+                    took = (time.perf_counter() - started) * 1000
+                    trace.ops.append(
+                        OpTiming(name, since_start(queued), since_start(started), took)
+                    )
+
+            original(op, parent, timed)
+
+        setattr(tasks.Op, "__init__", init)  # noqa: B010  # a method cannot be assigned to
+
+
+@dataclass
 class Report:
     url: str
     tickets_listed: int = 0
@@ -168,6 +210,7 @@ class Report:
     painted_p95_ms: float | None = None
     painted_max_ms: float | None = None
     peak_rss_mb: float = 0.0
+    ops: list[OpTiming] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
 
@@ -298,6 +341,8 @@ def main(argv: list[str] | None = None) -> int:
         args.agent = DEMO_LEAD_EMAIL
 
     report = Report(url=args.db, imports_s=since_start(IMPORTED))
+    trace = OpTrace()
+    trace.install()
     if args.spawned_at is not None:
         report.interpreter_s = STARTED_MONOTONIC - args.spawned_at
     with tempfile.TemporaryDirectory(prefix="crm-desk-ui-probe-") as tmp:
@@ -317,6 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         if report.first_page_s is not None:
             measure_switches(window, report, args.switches, args.pause_ms)
         report.peak_rss_mb = peak_rss_mb()
+        report.ops = list(trace.ops)
         window.close()
         tasks.install_error_handler(None)
         tasks.shutdown()
