@@ -234,6 +234,17 @@ def _status_kb(pid: int, field: str) -> int:
     return 0
 
 
+def _pss_kb(pid: int) -> int:
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return 0
+    for line in text.splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1])
+    return 0
+
+
 def _descendants(pid: int) -> list[int]:
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").iterdir():
@@ -244,7 +255,8 @@ def _descendants(pid: int) -> list[int]:
 
 class _PeakRss:
     """Samples a child's VmHWM (its own peak RSS) from /proc until it exits, and the summed
-    RSS of it and its descendants (the sync's fetch-and-parse children count too).
+    proportional set size of it and its descendants (the sync's fetch-and-parse children and
+    their fork server count too).
 
     ``wait4``'s ru_maxrss would be wrong here: Linux carries the pre-exec high-water mark across
     ``execve``, so a child forked from this (large) Python process reports at least our size.
@@ -271,8 +283,11 @@ class _PeakRss:
                 if (proc / "cmdline").read_bytes().split(b"\0")[:-1] == self._argv:
                     self.peak_kb = max(self.peak_kb, _status_kb(self._pid, "VmHWM:"))
                     tree = [self._pid, *_descendants(self._pid)]
-                    total = sum(_status_kb(pid, "VmRSS:") for pid in tree)
-                    self.peak_tree_kb = max(self.peak_tree_kb, total)
+                    if len(tree) > 1:
+                        # Proportional set sizes: pages the children share with the fork
+                        # server (the parser's imports) count once, not once per process.
+                        total = sum(_pss_kb(pid) for pid in tree)
+                        self.peak_tree_kb = max(self.peak_tree_kb, total)
             except (FileNotFoundError, ProcessLookupError, ValueError):
                 pass
             self._done.wait(self.INTERVAL_S)
