@@ -37,9 +37,11 @@ typecheck: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python -m tests.bench.foundation
 
+# The README's pictures: the main window on demo data, in English and in Japanese.
 screenshots: $(VENV)/.installed
-	mkdir -p screenshots-out
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tests.ui.screenshot screenshots-out/queue.png
+	mkdir -p resources/screenshots
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tests.ui.screenshot resources/screenshots/main-en.png
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tests.ui.screenshot --language ja resources/screenshots/main-ja.png
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
