@@ -36,15 +36,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from imapclient import DELETED, SEEN, IMAPClient
-from sqlalchemy import exists, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import Session
 
-from crm_desk.core import changes
-from crm_desk.core.ingest import ImapKey, InboundItem, ingest_batch, known_keys, lock_folder
-from crm_desk.core.mailboxes import validate_after_import
-from crm_desk.errors import ConfigurationError, CrmDeskError, NotFoundError, ValidationError
+from crm_desk.core.ingest import ImapKey, InboundItem, ingest_batch, lock_folder
+from crm_desk.errors import CrmDeskError, NotFoundError
 from crm_desk.mail.fetch_pool import (
     PARALLEL_MIN_MESSAGES,
     FetchedMail,
@@ -56,7 +51,6 @@ from crm_desk.mail.fetch_pool import (
 from crm_desk.mail.imap import (
     Credentials,
     IdleWatcher,
-    ImapSettings,
     MailServerError,
     connect,
     describe,
@@ -65,8 +59,23 @@ from crm_desk.mail.imap import (
 from crm_desk.mail.imap import close as close_client
 from crm_desk.mail.limits import MIB
 from crm_desk.mail.parse import DEFAULT_LIMITS, ParseLimits
+from crm_desk.mail.sync_state import (
+    AfterImport,
+    FolderConfig,
+    MailboxInactiveError,
+    UidValidityChangedError,
+    adopt_state,
+    finish_folder,
+    have_bytes,
+    keyed_uids,
+    keys_present,
+    load_config,
+    record_error,
+    reset_folder,
+    state_row,
+    uidvalidity_message,
+)
 from crm_desk.store.db import Database
-from crm_desk.store.models import Mailbox, Message, Quarantine, SyncState
 
 __all__ = [
     "Credentials",
@@ -76,6 +85,7 @@ __all__ = [
     "SyncProgress",
     "SyncReport",
     "reset_folder",
+    "uidvalidity_message",
 ]
 
 log = logging.getLogger(__name__)
@@ -122,167 +132,6 @@ class SyncReport:
         return [f.error for f in self.folders if f.error]
 
 
-# --- configuration ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AfterImport:
-    kind: str  # none | seen | move
-    target: str | None = None
-
-    @classmethod
-    def parse(cls, value: str) -> AfterImport:
-        try:
-            value = validate_after_import(value)
-        except ValidationError as exc:
-            raise ConfigurationError(str(exc)) from exc
-        if value.startswith("move:"):
-            return cls("move", value[5:])
-        return cls(value)
-
-    @property
-    def active(self) -> bool:
-        return self.kind != "none"
-
-
-@dataclass(frozen=True)
-class _Config:
-    mailbox_id: int
-    name: str
-    settings: ImapSettings
-    folders: tuple[str, ...]
-    after_import: AfterImport
-
-
-def _load_config(db: Database, mailbox_id: int) -> _Config:
-    with db.read() as session:
-        mailbox = session.get(Mailbox, mailbox_id)
-        if mailbox is None:
-            raise NotFoundError(f"there is no mailbox with id {mailbox_id}")
-        if not mailbox.active:
-            raise _MailboxInactiveError(f"mailbox {mailbox.name} is deactivated")
-        folders = tuple(dict.fromkeys(str(f) for f in (mailbox.folders or ["INBOX"])))
-        after_import = AfterImport.parse(mailbox.after_import)
-        if after_import.kind == "move" and after_import.target in folders:
-            # Each moved message would be imported again from the target: a duplicate ticket.
-            raise ConfigurationError(
-                f"mailbox {mailbox.name} moves imported mail to {after_import.target}, which it "
-                "also syncs; every message would be imported twice"
-            )
-        return _Config(
-            mailbox.id, mailbox.name, ImapSettings.from_mailbox(mailbox), folders, after_import
-        )
-
-
-class _MailboxInactiveError(ConfigurationError):
-    pass
-
-
-class _UidValidityChangedError(CrmDeskError):
-    pass
-
-
-# --- sync state (the only rows this module writes itself) ---------------------------------------
-
-
-@dataclass(frozen=True)
-class _FolderState:
-    uidvalidity: int | None
-    highest_uid: int
-    dedupe_by_hash: bool
-
-
-def uidvalidity_message(mailbox: str, folder: str, stored: int, found: int) -> str:
-    return (
-        f"UIDVALIDITY of {folder} changed from {stored} to {found} (the folder was recreated on "
-        f"the server); nothing was imported from it. Run `crm-desk mailbox reset-folder "
-        f"{mailbox} {folder}` after checking the server"
-    )
-
-
-def _state_row(session: Session, mailbox_id: int, folder: str) -> SyncState | None:
-    return session.scalar(
-        select(SyncState).where(SyncState.mailbox_id == mailbox_id, SyncState.folder == folder)
-    )
-
-
-def _adopt_state(db: Database, mailbox_id: int, folder: str, uidvalidity: int) -> _FolderState:
-    """The folder's sync state; a folder seen for the first time (or reset) adopts the server's
-    UIDVALIDITY. Safe when two processes do it at once."""
-    with db.read() as session:
-        row = _state_row(session, mailbox_id, folder)
-        if row is not None and row.uidvalidity is not None:
-            return _FolderState(row.uidvalidity, row.highest_uid, row.dedupe_by_hash)
-    with db.write() as session:
-        lock_folder(session, mailbox_id, folder)
-        insert = (
-            postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        )
-        session.execute(
-            insert(SyncState)
-            .values(mailbox_id=mailbox_id, folder=folder, uidvalidity=uidvalidity, highest_uid=0)
-            .on_conflict_do_nothing()
-        )
-        row = _state_row(session, mailbox_id, folder)
-        assert row is not None
-        if row.uidvalidity is None:  # reset by a person: accept the server's value now
-            row.uidvalidity = uidvalidity
-        return _FolderState(row.uidvalidity, row.highest_uid, row.dedupe_by_hash)
-
-
-def _record_error(db: Database, mailbox_id: int, folder: str, message: str) -> None:
-    with db.write() as session:
-        row = _state_row(session, mailbox_id, folder)
-        if row is None or row.last_error == message:
-            return
-        row.last_error = message
-        # Desktops refresh the mailbox's status when they see this in the change feed.
-        changes.record(
-            session, None, entity="mailbox", entity_id=mailbox_id, kind="mailbox.sync_error"
-        )
-
-
-def _finish_folder(
-    db: Database, mailbox_id: int, folder: str, uidvalidity: int, *, refetch_done: bool
-) -> None:
-    """Mark a clean pass: time stamp, no error, and the end of a post-reset refetch."""
-    with db.write() as session:
-        row = _state_row(session, mailbox_id, folder)
-        if row is None or row.uidvalidity != uidvalidity:
-            return
-        row.last_sync_at = datetime.now(UTC)
-        row.last_error = None
-        if refetch_done:
-            row.dedupe_by_hash = False
-
-
-def reset_folder(db: Database, mailbox_id: int, folder: str) -> None:
-    """Accept a folder's new UIDVALIDITY after a person checked the server.
-
-    The next sync fetches the whole folder again, records the server's UIDVALIDITY, and skips
-    every message whose bytes this mailbox already holds (as a message or in quarantine), so
-    only new content is imported. The refetch mode ends when that sync completes.
-    """
-    with db.write() as session:
-        lock_folder(session, mailbox_id, folder)
-        row = _state_row(session, mailbox_id, folder)
-        if row is None:
-            raise NotFoundError(f"mailbox {mailbox_id} has never synced a folder named {folder!r}")
-        old = row.uidvalidity
-        row.uidvalidity = None
-        row.highest_uid = 0
-        row.dedupe_by_hash = True
-        row.last_error = None
-        changes.record(
-            session,
-            None,
-            entity="mailbox",
-            entity_id=mailbox_id,
-            kind="mailbox.folder_reset",
-            data={"folder": folder, "old_uidvalidity": old},
-        )
-
-
 # --- fetched mail ----------------------------------------------------------------------------
 
 
@@ -291,7 +140,7 @@ class _FolderPass:
     """What every batch of one folder's pass needs."""
 
     client: IMAPClient
-    config: _Config
+    config: FolderConfig
     key: ImapKey  # mailbox, folder and UIDVALIDITY; the UID is filled in per message
     report: FolderReport
     last_uid: int  # the highest UID this pass found (0: none)
@@ -381,12 +230,12 @@ class MailboxSync:
 
     def sync_once(self) -> SyncReport:
         """Connect, sync every configured folder once, disconnect."""
-        config = _load_config(self._db, self._mailbox_id)
+        config = load_config(self._db, self._mailbox_id)
         with self._connection(config) as client:
             return self._sync_pass(client, config, None)
 
     @contextmanager
-    def _connection(self, config: _Config) -> Iterator[IMAPClient]:
+    def _connection(self, config: FolderConfig) -> Iterator[IMAPClient]:
         client = connect(config.settings, self._credentials())
         try:
             yield client
@@ -394,7 +243,7 @@ class MailboxSync:
             close_client(client)
 
     def _sync_pass(
-        self, client: IMAPClient, config: _Config, stop: threading.Event | None
+        self, client: IMAPClient, config: FolderConfig, stop: threading.Event | None
     ) -> SyncReport:
         report = SyncReport(config.name)
         with imap_errors(config.settings):
@@ -406,27 +255,27 @@ class MailboxSync:
         return report
 
     def _sync_folder(
-        self, client: IMAPClient, config: _Config, folder: str, stop: threading.Event | None
+        self, client: IMAPClient, config: FolderConfig, folder: str, stop: threading.Event | None
     ) -> FolderReport:
         report = FolderReport(folder)
         try:
             self._sync_folder_checked(client, config, folder, stop, report)
         except imaplib.IMAP4.abort:
             raise  # the connection is gone: not this folder's problem
-        except (imaplib.IMAP4.error, _UidValidityChangedError) as exc:
+        except (imaplib.IMAP4.error, UidValidityChangedError) as exc:
             # A NO/BAD answer (no such folder, no permission …) concerns this folder only.
             message = str(exc) if isinstance(exc, CrmDeskError) else f"{folder}: {describe(exc)}"
             report.error = message
             log.warning("mailbox %s: %s", config.name, message)
             if self._on_error is not None:
                 self._on_error(message)
-            _record_error(self._db, config.mailbox_id, folder, message)
+            record_error(self._db, config.mailbox_id, folder, message)
         return report
 
     def _sync_folder_checked(
         self,
         client: IMAPClient,
-        config: _Config,
+        config: FolderConfig,
         folder: str,
         stop: threading.Event | None,
         report: FolderReport,
@@ -434,7 +283,7 @@ class MailboxSync:
         self._progress(config, folder, 0, 0, "checking")
         # STATUS does not select, so a recreated folder is left exactly as it is.
         found = int(client.folder_status(folder, [b"UIDVALIDITY"])[b"UIDVALIDITY"])
-        state = _adopt_state(self._db, config.mailbox_id, folder, found)
+        state = adopt_state(self._db, config.mailbox_id, folder, found)
         self._check_uidvalidity(config, folder, state.uidvalidity, found)
         selected = client.select_folder(folder, readonly=not config.after_import.active)
         self._check_uidvalidity(config, folder, found, int(selected[b"UIDVALIDITY"]))
@@ -460,16 +309,14 @@ class MailboxSync:
                     return
                 done += self._import_batch(folder_pass, in_flight.popleft())
                 self._progress(config, folder, done, len(uids), "fetching")
-        _finish_folder(
-            self._db, config.mailbox_id, folder, found, refetch_done=state.dedupe_by_hash
-        )
+        finish_folder(self._db, config.mailbox_id, folder, found, refetch_done=state.dedupe_by_hash)
         self._progress(config, folder, len(uids), len(uids), "done")
 
     def _check_uidvalidity(
-        self, config: _Config, folder: str, stored: int | None, found: int
+        self, config: FolderConfig, folder: str, stored: int | None, found: int
     ) -> None:
         if stored is not None and stored != found:
-            raise _UidValidityChangedError(uidvalidity_message(config.name, folder, stored, found))
+            raise UidValidityChangedError(uidvalidity_message(config.name, folder, stored, found))
 
     @staticmethod
     def _new_uids(client: IMAPClient, highest: int) -> list[int]:
@@ -492,7 +339,7 @@ class MailboxSync:
             yield from _split_by_bytes(batch, sizes, self._max_batch_bytes)
 
     def _fetch_pool(
-        self, client: IMAPClient, config: _Config, folder: str, uidvalidity: int, new: int
+        self, client: IMAPClient, config: FolderConfig, folder: str, uidvalidity: int, new: int
     ) -> FetchPool:
         parallel = self._parallel if self._parallel is not None else new >= PARALLEL_MIN_MESSAGES
         source = None
@@ -535,18 +382,18 @@ class MailboxSync:
         result = _BatchResult()
         with self._db.write() as session:
             lock_folder(session, base.mailbox_id, base.folder)
-            state = _state_row(session, base.mailbox_id, base.folder)
+            state = state_row(session, base.mailbox_id, base.folder)
             if state is None or state.uidvalidity != base.uidvalidity:
-                raise _UidValidityChangedError(
+                raise UidValidityChangedError(
                     f"the sync state of {base.folder} was reset while it was being synced; "
                     "it will be fetched again on the next pass"
                 )
             # Under the folder lock, so a concurrent writer's rows for this batch are visible.
-            present = _keys_present(session, base, [item.uid for item in fetched])
+            present = keys_present(session, base, [item.uid for item in fetched])
             items: list[InboundItem] = []
             for item in fetched:
                 if item.uid in present or (
-                    state.dedupe_by_hash and _have_bytes(session, base.mailbox_id, item.sha256)
+                    state.dedupe_by_hash and have_bytes(session, base.mailbox_id, item.sha256)
                 ):
                     # Present, or imported before the folder was recreated: not new mail.
                     result.skipped += 1
@@ -605,7 +452,7 @@ class MailboxSync:
             _move_once(client, uids, target)
 
     def _repair_after_import(
-        self, client: IMAPClient, config: _Config, folder: str, uidvalidity: int, highest: int
+        self, client: IMAPClient, config: FolderConfig, folder: str, uidvalidity: int, highest: int
     ) -> None:
         """Finish an after-import action that a crash interrupted (between commit and action)."""
         criteria: list[str] = ["UID", f"1:{highest}"]
@@ -614,14 +461,14 @@ class MailboxSync:
         candidates = sorted(uid for uid in client.search(criteria) if uid <= highest)
         if not candidates:
             return
-        known = _keyed_uids(
-            self._db, ImapKey(config.mailbox_id, folder, uidvalidity, 0), candidates
-        )
+        known = keyed_uids(self._db, ImapKey(config.mailbox_id, folder, uidvalidity, 0), candidates)
         if known:
             log.info("mailbox %s: completing after-import for %d messages", config.name, len(known))
             self._after_import(client, config.after_import, known)
 
-    def _progress(self, config: _Config, folder: str, done: int, total: int, stage: str) -> None:
+    def _progress(
+        self, config: FolderConfig, folder: str, done: int, total: int, stage: str
+    ) -> None:
         if self._progress_callback is not None:
             self._progress_callback(SyncProgress(config.name, folder, done, total, stage))
 
@@ -640,7 +487,7 @@ class MailboxSync:
         while not stop.is_set():
             try:
                 self._run_connected(stop, backoff, idle_timeout, poll_interval)
-            except (_MailboxInactiveError, NotFoundError) as exc:
+            except (MailboxInactiveError, NotFoundError) as exc:
                 log.info("stopping sync: %s", exc)
                 return
             except (CrmDeskError, DBAPIError, imaplib.IMAP4.error) as exc:
@@ -655,7 +502,7 @@ class MailboxSync:
     def _run_connected(
         self, stop: threading.Event, backoff: _Backoff, idle_timeout: float, poll_interval: float
     ) -> None:
-        config = _load_config(self._db, self._mailbox_id)
+        config = load_config(self._db, self._mailbox_id)
         with self._connection(config) as client, self._watcher(config) as watcher:
             while not stop.is_set():
                 report = self._sync_pass(client, config, stop)
@@ -665,13 +512,13 @@ class MailboxSync:
                 if stop.is_set():
                     return
                 self._wait(stop, watcher, config, idle_timeout, poll_interval)
-                fresh = _load_config(self._db, self._mailbox_id)
+                fresh = load_config(self._db, self._mailbox_id)
                 if fresh.settings != config.settings:
                     return  # reconnect with the new server settings
                 config = fresh
 
     @contextmanager
-    def _watcher(self, config: _Config) -> Iterator[IdleWatcher | None]:
+    def _watcher(self, config: FolderConfig) -> Iterator[IdleWatcher | None]:
         """An IDLE connection on the first folder, opened before the first pass so that mail
         arriving during that pass is reported; None when the server has no IDLE."""
         client = connect(config.settings, self._credentials())
@@ -702,7 +549,7 @@ class MailboxSync:
     def _wait(
         stop: threading.Event,
         watcher: IdleWatcher | None,
-        config: _Config,
+        config: FolderConfig,
         idle_timeout: float,
         poll_interval: float,
     ) -> None:
@@ -725,26 +572,6 @@ def _move_once(client: IMAPClient, uids: list[int], target: str) -> None:
     else:
         # A plain EXPUNGE would also remove messages someone else marked \Deleted.
         log.warning("the server has no UIDPLUS: moved messages stay behind marked \\Deleted")
-
-
-def _have_bytes(session: Session, mailbox_id: int, sha256: str) -> bool:
-    """Whether this mailbox already holds these exact bytes (ix_messages_mailbox_sha256)."""
-    in_messages = exists().where(Message.mailbox_id == mailbox_id, Message.raw_sha256 == sha256)
-    in_quarantine = exists().where(
-        Quarantine.mailbox_id == mailbox_id, Quarantine.raw_sha256 == sha256
-    )
-    return bool(session.scalar(select(in_messages)) or session.scalar(select(in_quarantine)))
-
-
-def _keys_present(session: Session, base: ImapKey, uids: Sequence[int]) -> set[int]:
-    """Which of ``uids`` have a message or quarantine row under this folder's current key."""
-    keys = [ImapKey(base.mailbox_id, base.folder, base.uidvalidity, uid) for uid in uids]
-    return {key.uid for key in known_keys(session, keys)}
-
-
-def _keyed_uids(db: Database, base: ImapKey, uids: Sequence[int]) -> list[int]:
-    with db.read() as session:
-        return sorted(_keys_present(session, base, uids))
 
 
 def _one_line(exc: BaseException) -> str:
