@@ -1552,6 +1552,49 @@ Open it in your browser anyway?</source>
     </message>
 </context>
 <context>
+    <name>ThreadReason</name>
+    <message>
+        <source>a new conversation</source>
+        <translation>新しい問い合わせ</translation>
+    </message>
+    <message>
+        <source>an automatic reply: the status was left as it was</source>
+        <translation>自動返信のため、ステータスは変更していません</translation>
+    </message>
+    <message>
+        <source>the ticket was reopened</source>
+        <translation>チケットを再オープンしました</translation>
+    </message>
+    <message>
+        <source>; </source>
+        <translation>。</translation>
+    </message>
+    <message>
+        <source>ticket #{} was merged into #{}</source>
+        <translation>チケット #{} は #{} に統合済み</translation>
+    </message>
+    <message>
+        <source>it answers {}</source>
+        <translation>{} への返信</translation>
+    </message>
+    <message>
+        <source>it refers to {}</source>
+        <translation>{} を参照</translation>
+    </message>
+    <message>
+        <source>its subject names the ticket {}</source>
+        <translation>件名にチケット番号 {} があります</translation>
+    </message>
+    <message>
+        <source>#{} was closed more than {} days ago: a new ticket linked to it</source>
+        <translation>#{} は {} 日以上前にクローズ済みのため、関連付けた新しいチケットを作成</translation>
+    </message>
+    <message>
+        <source>a web form sent by {}</source>
+        <translation>{} のWebフォームから送信</translation>
+    </message>
+</context>
+<context>
     <name>WelcomeWizard</name>
     <message>
         <source>Welcome to crm-desk</source>

@@ -209,7 +209,7 @@ def test_messages_in_order_with_directions_told_apart(
     assert first.findChild(QLabel, "autoReplyBadge") is None
     reason = auto.findChild(QLabel, "threadReason")
     assert reason is not None
-    assert reason.text() == "Threaded here because: In-Reply-To <x@example.com>"
+    assert reason.text() == "Threaded here because: it answers <x@example.com>"
     charset = auto.findChild(QLabel, "charsetNote")
     assert charset is not None and "decoded as cp932" in charset.text()
     assert not first.headers_button.isVisibleTo(first)  # a message made here has no headers
@@ -229,7 +229,7 @@ def test_japanese_html_mail_with_inline_image_attachment_and_headers(
     assert f"cid:{LOGO_CID}" in message.body.requested_resources
     assert [r for r in message.body.requested_resources if r and not r.startswith("cid:")] == []
     reason = message.findChild(QLabel, "threadReason")
-    assert reason is not None and reason.text() == "Threaded here because: new conversation"
+    assert reason is not None and reason.text() == "Threaded here because: a new conversation"
 
     names = [label.text() for label in message.findChildren(QLabel, "attachmentName")]
     sizes = [label.text() for label in message.findChildren(QLabel, "attachmentSize")]

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from crm_desk.core.conversation import AttachmentInfo, ConversationMessage
 from crm_desk.store.models import Direction
+from crm_desk.ui.thread_reasons import describe_reason
 from crm_desk.ui.views.html_view import HtmlView, LinkOpener, RemoteImages
 
 HEADERS_MAX_HEIGHT = 240
@@ -79,7 +80,9 @@ class MessageView(QFrame):
             subject = self.tr("Subject: {}").format(message.subject)
             layout.addWidget(plain_label(subject, "messageSubject", self, wrap=True))
         if message.thread_reason:
-            reason = self.tr("Threaded here because: {}").format(message.thread_reason)
+            reason = self.tr("Threaded here because: {}").format(
+                describe_reason(message.thread_reason)
+            )
             layout.addWidget(plain_label(reason, "threadReason", self, wrap=True))
         if message.charset_note:
             note = self.tr("Text decoding: {}").format(message.charset_note)
