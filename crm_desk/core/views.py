@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import Select, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from crm_desk.core.queries import TicketFilter
@@ -76,8 +76,9 @@ class TicketHeadline:
     sender: str | None
 
 
-def _open_ish_groups(session: Session) -> Counter[tuple[str, int | None, int | None, int | None]]:
-    rows = session.execute(
+def open_ish_groups_statement() -> Select[str, int | None, int | None, int | None, int]:
+    """Open-ish tickets counted per status, assignee, category and mailbox (one index)."""
+    return (
         select(
             Ticket.status,
             Ticket.assignee_id,
@@ -88,6 +89,10 @@ def _open_ish_groups(session: Session) -> Counter[tuple[str, int | None, int | N
         .where(Ticket.status.in_(OPEN_ISH))
         .group_by(Ticket.status, Ticket.assignee_id, Ticket.category_id, Ticket.mailbox_id)
     )
+
+
+def _open_ish_groups(session: Session) -> Counter[tuple[str, int | None, int | None, int | None]]:
+    rows = session.execute(open_ish_groups_statement())
     return Counter({(s, a, c, m): int(n) for s, a, c, m, n in rows})
 
 

@@ -209,6 +209,7 @@ class MailboxSync:
         max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
         parallel: bool | None = None,
         on_error: Callable[[str], None] | None = None,
+        on_pass: Callable[[SyncReport], None] | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -224,6 +225,8 @@ class MailboxSync:
         self._parallel = parallel
         # Told every error ``run`` recovers from (one line), e.g. for a desktop's status bar.
         self._on_error = on_error
+        # Told after every pass (a desktop shows "idle" from then on).
+        self._on_pass = on_pass
         self.last_report: SyncReport | None = None
 
     # --- one pass ---
@@ -252,6 +255,8 @@ class MailboxSync:
                     break
                 report.folders.append(self._sync_folder(client, config, folder, stop))
         self.last_report = report
+        if self._on_pass is not None:
+            self._on_pass(report)
         return report
 
     def _sync_folder(

@@ -38,13 +38,13 @@ from PySide6.QtWidgets import (
 )
 
 from crm_desk import config
+from crm_desk.core import views
 from crm_desk.core.changes import FeedItem
 from crm_desk.core.queries import TicketFilter, TicketRow, TicketSort
 from crm_desk.errors import CrmDeskError
 from crm_desk.store.db import Database
 from crm_desk.ui import tasks
 from crm_desk.ui.actor import Actor
-from crm_desk.ui.dialogs.settings_dialog import SettingsDialog, needs_restart
 from crm_desk.ui.icons import icon
 from crm_desk.ui.live import ChangeWatcher, PresenceReporter
 from crm_desk.ui.models.queue_model import (
@@ -111,14 +111,23 @@ class MainWindow(QMainWindow):
         is_lead = bool(actor and actor.is_lead)
 
         # --- the parts ---
+        # The first page is the first thing read (the worker runs ops in order): the view the
+        # window opens in is known without the sidebar, whose counts are read after it.
+        self._start_view = views.MINE if agent_id is not None else views.ALL_OPEN_KIND
+        start_filter = (
+            TicketFilter(statuses=views.OPEN_ISH, assignee_id=agent_id)
+            if agent_id is not None
+            else TicketFilter(statuses=views.ALL_OPEN)
+        )
+        self._is_lead = is_lead
         self.sidebar = Sidebar(db, self)
-        self.sidebar.set_actor(agent_id, is_lead)
         self.filter_bar = FilterBar(self, db=db, agent_id=agent_id)
+        self.filter_bar.show_filter(start_filter)
         self.model = QueueModel(
             db,
             self,
             page_size=page_size,
-            ticket_filter=TicketFilter(statuses=self.filter_bar.statuses()),
+            ticket_filter=start_filter,
             sort=self._saved_sort(),
             viewer_id=agent_id,
             sort_keys=ALL_SORT_KEYS,  # every column sorts (the indexed ones fastest)
@@ -157,7 +166,7 @@ class MainWindow(QMainWindow):
         tasks.install_error_handler(self.show_error, owner=self)
         self._show_busy(self.model.busy)
         self._restore_layout()
-        self.sidebar.select_key("mine" if agent_id is not None else "all_open")
+        self._sidebar_started = False
         self.view.setFocus()  # j / k work at once; "/" goes to the search box
         if live:
             self.watcher.start()
@@ -510,6 +519,12 @@ class MainWindow(QMainWindow):
             menu.setActiveAction(active)
 
     def _queue_loaded(self) -> None:
+        if not self._sidebar_started:
+            # Only now the counts (they read the whole queue): the first page came first.
+            self._sidebar_started = True
+            self.sidebar.set_actor(self.actor.id if self.actor else None, self._is_lead)
+            if self.sidebar.selected_key() is None and self.sidebar.wanted_key() is None:
+                self.sidebar.select_key(self._start_view)
         self._update_count()
         self._selected_rows_changed()
         # A refresh may move the open ticket (sorted by last update, it jumps to the top):
@@ -588,12 +603,17 @@ class MainWindow(QMainWindow):
                 target.focusNextChild()
 
     def show_settings(self) -> None:
+        # Imported on first use: the dialog brings the schema tools and the keyring along.
+        from crm_desk.ui.dialogs.settings_dialog import SettingsDialog
+
         dialog = SettingsDialog(config.Config(), self._db, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.saved.connect(self._settings_saved)
         dialog.open()
 
     def _settings_saved(self, keys: list[str]) -> None:
+        from crm_desk.ui.dialogs.settings_dialog import needs_restart
+
         if "notifications" in keys:
             self.notifier.set_enabled(bool(config.Config().get("notifications")))
         if needs_restart(keys):

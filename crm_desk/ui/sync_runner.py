@@ -29,16 +29,19 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, cast
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal, SignalInstance, Slot
 
 from crm_desk.cli_mail import mailbox_credentials
 from crm_desk.core.mailboxes import list_mailboxes
-from crm_desk.mail.sync import Credentials, MailboxSync, SyncProgress, SyncReport
 from crm_desk.store.db import Database
 from crm_desk.ui import tasks
+
+if TYPE_CHECKING:
+    from crm_desk.mail.imap import Credentials
+    from crm_desk.mail.sync import SyncProgress
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +83,7 @@ def load_jobs(db: Database) -> list[SyncJob]:
             SyncJob(
                 mailbox.id,
                 mailbox.name,
-                cast(Callable[[], Credentials], mailbox_credentials(mailbox)),
+                cast("Callable[[], Credentials]", mailbox_credentials(mailbox)),
             )
             for mailbox in list_mailboxes(session, active_only=True)
         ]
@@ -102,25 +105,6 @@ def _emit(relay: _Relay, signal: SignalInstance, *args: object) -> None:
         return
     with contextlib.suppress(RuntimeError):  # deleted between the check and the emit
         signal.emit(*args)
-
-
-class _ReportingSync(MailboxSync):
-    """``MailboxSync`` telling when a pass ends: the engine assigns ``last_report`` after
-    every pass, and that is the moment the mailbox goes from syncing to waiting for mail."""
-
-    def __init__(self, *args: Any, on_pass: Callable[[SyncReport], None], **kwargs: Any) -> None:
-        self._on_pass = on_pass  # before the engine's __init__, which assigns last_report
-        super().__init__(*args, **kwargs)
-
-    @property
-    def last_report(self) -> SyncReport | None:
-        return self._last_report
-
-    @last_report.setter
-    def last_report(self, report: SyncReport | None) -> None:
-        self._last_report = report
-        if report is not None:
-            self._on_pass(report)
 
 
 @dataclass(frozen=True)
@@ -159,7 +143,11 @@ class _Worker:
         options = self._options
         crashed = False
         try:
-            sync = _ReportingSync(
+            # Imported here, not at the top: the engine and its process pool are not needed
+            # to show the window, and a desktop without mailboxes never loads them.
+            from crm_desk.mail.sync import MailboxSync
+
+            sync = MailboxSync(
                 self._db,
                 self.job.mailbox_id,
                 self.job.credentials,

@@ -34,7 +34,7 @@ def test_from_0004_and_back(db_url: str) -> None:
     with db.engine.begin() as connection:
         for statement in ROWS_AT_0004:
             connection.execute(text(statement))
-    result = upgrade(db)
+    result = upgrade(db, "0005")
     assert (result.from_revision, result.to_revision) == ("0004", "0005")
     assert "ticket_reads" in inspect(db.engine).get_table_names()
     with db.write() as session:

@@ -148,6 +148,10 @@ class Sidebar(QTreeView):
         self.setCurrentIndex(index)
         return True
 
+    def wanted_key(self) -> str | None:
+        """A view asked for before the counts landed (applied when they do)."""
+        return self._wanted_key
+
     def _apply_wanted(self) -> None:
         if self._wanted_key is not None:
             self.select_key(self._wanted_key)

@@ -8,6 +8,8 @@ red "error" link; the link itself is a button with our own text.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QAction, QCursor
 from PySide6.QtWidgets import (
@@ -20,7 +22,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crm_desk.mail.sync import SyncProgress
 from crm_desk.ui.formatting import format_count, format_datetime
 from crm_desk.ui.sync_runner import (
     ALL_MAILBOXES,
@@ -32,6 +33,9 @@ from crm_desk.ui.sync_runner import (
     SyncError,
     SyncRunner,
 )
+
+if TYPE_CHECKING:  # the sync engine loads only when a sync starts
+    from crm_desk.mail.sync import SyncProgress
 
 PROGRESS_WIDTH = 120
 
