@@ -16,7 +16,6 @@ from typing import Any, overload
 
 from PySide6.QtCore import (
     QAbstractItemModel,
-    QAbstractTableModel,
     QCoreApplication,
     QModelIndex,
     QObject,
@@ -29,6 +28,7 @@ from crm_desk.core.history import DealLine, EarlierTicket, OrderItemLine, OrderL
 from crm_desk.ui.formatting import format_count, format_date, format_datetime, format_money
 from crm_desk.ui.history_labels import deal_stage_label, order_status_label
 from crm_desk.ui.labels import status_label
+from crm_desk.ui.models.flat_rows import FlatRowsModel
 from crm_desk.ui.models.queue_model import plain_tooltip
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -71,37 +71,16 @@ class DealColumn(IntEnum):
     AMOUNT = 1
 
 
-class DealsModel(QAbstractTableModel):
+class DealsModel(FlatRowsModel[DealLine]):
     """The contact's deals, most recently updated first."""
 
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: tuple[DealLine, ...] = ()
-
-    def set_rows(self, rows: Sequence[DealLine]) -> None:
-        self.beginResetModel()
-        self._rows = tuple(rows)
-        self.endResetModel()
-
-    def row_at(self, row: int) -> DealLine:
-        return self._rows[row]
+    column_count = len(DealColumn)
 
     def width_samples(self, column: int) -> list[str]:
         """Texts that include the widest of ``column``, for sizing it (see ``HistoryTreeView``)."""
         if column != DealColumn.AMOUNT:
             return []
         return [format_money(deal.amount, deal.currency) for deal in self._rows]
-
-    def rowCount(self, parent: ModelIndex = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: ModelIndex = _ROOT) -> int:
-        return 0 if parent.isValid() else len(DealColumn)
-
-    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return _ROW_FLAGS | Qt.ItemFlag.ItemNeverHasChildren
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
@@ -346,20 +325,10 @@ class TicketColumn(IntEnum):
     CREATED = 2
 
 
-class EarlierTicketsModel(QAbstractTableModel):
+class EarlierTicketsModel(FlatRowsModel[EarlierTicket]):
     """The contact's other tickets, newest first; the number is in the tooltip and a role."""
 
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: tuple[EarlierTicket, ...] = ()
-
-    def set_rows(self, rows: Sequence[EarlierTicket]) -> None:
-        self.beginResetModel()
-        self._rows = tuple(rows)
-        self.endResetModel()
-
-    def row_at(self, row: int) -> EarlierTicket:
-        return self._rows[row]
+    column_count = len(TicketColumn)
 
     def width_samples(self, column: int) -> list[str]:
         if column == TicketColumn.STATUS:
@@ -367,17 +336,6 @@ class EarlierTicketsModel(QAbstractTableModel):
         if column == TicketColumn.CREATED:
             return [format_date(t.created_at) for t in self._rows]
         return []
-
-    def rowCount(self, parent: ModelIndex = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: ModelIndex = _ROOT) -> int:
-        return 0 if parent.isValid() else len(TicketColumn)
-
-    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return _ROW_FLAGS | Qt.ItemFlag.ItemNeverHasChildren
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole

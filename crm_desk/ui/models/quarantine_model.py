@@ -20,11 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QCoreApplication,
     QLocale,
     QModelIndex,
-    QObject,
     QPersistentModelIndex,
     Qt,
 )
@@ -37,6 +35,7 @@ from crm_desk.mail.charsets import decode_header_value
 from crm_desk.store.db import Database
 from crm_desk.store.models import Mailbox, Quarantine
 from crm_desk.ui.labels import local_time
+from crm_desk.ui.models.flat_rows import FlatRowsModel
 from crm_desk.ui.models.queue_model import plain_tooltip
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -235,30 +234,13 @@ def display_text(entry: QuarantineEntry, column: Column) -> str:
             return QLocale().formattedDataSize(entry.size, 1)
 
 
-class QuarantineModel(QAbstractTableModel):
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._entries: list[QuarantineEntry] = []
-
-    def rowCount(self, parent: ModelIndex = _ROOT) -> int:  # Qt's name
-        return 0 if parent.isValid() else len(self._entries)
-
-    def columnCount(self, parent: ModelIndex = _ROOT) -> int:  # Qt's name
-        return 0 if parent.isValid() else len(Column)
-
-    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
+class QuarantineModel(FlatRowsModel[QuarantineEntry]):
+    column_count = len(Column)
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._entries):
+        if not index.isValid() or index.row() >= len(self._rows):
             return None
-        entry = self._entries[index.row()]
+        entry = self._rows[index.row()]
         column = Column(index.column())
         if role == Qt.ItemDataRole.DisplayRole:
             return display_text(entry, column)
@@ -288,23 +270,23 @@ class QuarantineModel(QAbstractTableModel):
         return None
 
     def entry_at(self, row: int) -> QuarantineEntry:
-        return self._entries[row]
+        return self._rows[row]
 
     def row_of(self, entry_id: int) -> int:
-        return next((n for n, e in enumerate(self._entries) if e.id == entry_id), -1)
+        return next((n for n, e in enumerate(self._rows) if e.id == entry_id), -1)
 
     def set_entries(self, entries: list[QuarantineEntry]) -> None:
         """New entries; the same ones in the same order update in place (selection kept)."""
-        if [e.id for e in entries] == [e.id for e in self._entries]:
+        if [e.id for e in entries] == [e.id for e in self._rows]:
             changed = [
-                n for n, (a, b) in enumerate(zip(self._entries, entries, strict=True)) if a != b
+                n for n, (a, b) in enumerate(zip(self._rows, entries, strict=True)) if a != b
             ]
-            self._entries = list(entries)
+            self._rows = list(entries)
             if changed:
                 self.dataChanged.emit(
                     self.index(min(changed), 0), self.index(max(changed), len(Column) - 1)
                 )
             return
         self.beginResetModel()
-        self._entries = list(entries)
+        self._rows = list(entries)
         self.endResetModel()

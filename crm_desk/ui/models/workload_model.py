@@ -28,7 +28,6 @@ from enum import IntEnum
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QCoreApplication,
     QLocale,
     QMimeData,
@@ -41,6 +40,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QFont
 
 from crm_desk.core.workload import AgentLoad
+from crm_desk.ui.models.flat_rows import FlatRowsModel
 from crm_desk.ui.models.queue_model import plain_tooltip
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -172,34 +172,25 @@ def _sort_key(load: AgentLoad, column: Column) -> Any:
             return load.oldest.age if load.oldest else timedelta(-1)
 
 
-class WorkloadModel(QAbstractTableModel):
+class WorkloadModel(FlatRowsModel[AgentLoad]):
     """Rows of ``AgentLoad``; a drop of tickets on an agent's row asks for a reassignment."""
 
     drop_requested = Signal(list, object)  # list[TicketRef], agent id (None: the queue)
 
+    column_count = len(Column)
+
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._rows: list[AgentLoad] = []
         self._sort: tuple[Column, Qt.SortOrder] | None = None
         self._accepts_drops = True
 
     # --- Qt model API --------------------------------------------------------------------------
 
-    def rowCount(self, parent: ModelIndex = _ROOT) -> int:  # Qt's name
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: ModelIndex = _ROOT) -> int:  # Qt's name
-        return 0 if parent.isValid() else len(Column)
-
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         load = self._rows[index.row()]
-        flags = (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
+        flags = super().flags(index)
         if self._droppable(load):
             flags |= Qt.ItemFlag.ItemIsDropEnabled
         if load.oldest is not None:
