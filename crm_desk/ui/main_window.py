@@ -75,6 +75,8 @@ APPLICATION = "crm-desk"
 ERROR_MESSAGE_MS = 15_000
 # Holding j or k moves through the queue faster than a ticket loads: open the one it stops on.
 OPEN_DELAY_MS = 60
+# The sidebar's counts and the filter's lists start this long after the first page landed.
+AFTER_FIRST_PAGE_MS = 100
 LAYOUT_VERSION = 2  # bump when the splitters change, so an old saved state is not applied
 # Feed kinds after which the in-app sync reads its mailboxes again.
 MAILBOX_SET_CHANGES = frozenset({"mailbox.added", "mailbox.removed", "mailbox.deactivated"})
@@ -121,7 +123,8 @@ class MainWindow(QMainWindow):
         )
         self._is_lead = is_lead
         self.sidebar = Sidebar(db, self)
-        self.filter_bar = FilterBar(self, db=db, agent_id=agent_id)
+        # No database yet: its category and agent lists are read after the first page.
+        self.filter_bar = FilterBar(self, agent_id=agent_id)
         self.filter_bar.show_filter(start_filter)
         self.model = QueueModel(
             db,
@@ -507,6 +510,12 @@ class MainWindow(QMainWindow):
             self.view.setCurrentIndex(self.model.index(row, Column.SUBJECT))
             self.view.scrollTo(self.view.currentIndex())
 
+    def _start_secondary_loads(self) -> None:
+        self.sidebar.set_actor(self.actor.id if self.actor else None, self._is_lead)
+        if self.sidebar.selected_key() is None and self.sidebar.wanted_key() is None:
+            self.sidebar.select_key(self._start_view)
+        self.filter_bar.set_database(self._db)
+
     def _popup(self, menu: QMenu) -> None:
         """A choice menu at the current ticket's row, for the keyboard."""
         if not menu.isEnabled() or not any(a.isEnabled() for a in menu.actions()):
@@ -520,11 +529,10 @@ class MainWindow(QMainWindow):
 
     def _queue_loaded(self) -> None:
         if not self._sidebar_started:
-            # Only now the counts (they read the whole queue): the first page came first.
+            # The counts read the whole queue, and the filter lists the agents: both wait until
+            # the first page has been painted, so they do not compete with it.
             self._sidebar_started = True
-            self.sidebar.set_actor(self.actor.id if self.actor else None, self._is_lead)
-            if self.sidebar.selected_key() is None and self.sidebar.wanted_key() is None:
-                self.sidebar.select_key(self._start_view)
+            QTimer.singleShot(AFTER_FIRST_PAGE_MS, self._start_secondary_loads)
         self._update_count()
         self._selected_rows_changed()
         # A refresh may move the open ticket (sorted by last update, it jumps to the top):

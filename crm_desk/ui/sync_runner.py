@@ -34,7 +34,6 @@ from typing import TYPE_CHECKING, cast
 import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal, SignalInstance, Slot
 
-from crm_desk.cli_mail import mailbox_credentials
 from crm_desk.core.mailboxes import list_mailboxes
 from crm_desk.store.db import Database
 from crm_desk.ui import tasks
@@ -78,6 +77,9 @@ class SyncError:
 
 
 def load_jobs(db: Database) -> list[SyncJob]:
+    # Here, not at the top: the keyring loads when a sync starts, not with the window.
+    from crm_desk.cli_mail import mailbox_credentials
+
     with db.read() as session:
         return [
             SyncJob(

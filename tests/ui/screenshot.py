@@ -71,7 +71,14 @@ def main(argv: list[str] | None = None) -> int:
         window.resize(args.width, args.height)
         window.show()
         window.sidebar.select_key("all_open")
-        loaded = _wait(app, lambda: tasks.is_idle() and window.model.rowCount() > 0)
+        loaded = _wait(
+            app,
+            lambda: (
+                window.sidebar.selected_key() == "all_open"
+                and tasks.is_idle()
+                and window.model.rowCount() > 0
+            ),
+        )
         if ticket_id is not None:
             window.open_ticket(ticket_id)
             loaded = loaded and _wait(

@@ -62,6 +62,13 @@ def settle(qtbot: QtBot, window: MainWindow) -> None:
     qtbot.waitUntil(lambda: tasks.is_idle() and not window.model.busy, timeout=10_000)
 
 
+def show_view(qtbot: QtBot, window: MainWindow, key: str) -> None:
+    """Pick a sidebar view (its counts load just after the first page) and wait for its rows."""
+    window.sidebar.select_key(key)
+    qtbot.waitUntil(lambda: window.sidebar.selected_key() == key, timeout=10_000)
+    settle(qtbot, window)
+
+
 def ticket_in_db(db: Database, ticket_id: int) -> Ticket:
     with db.read() as session:
         ticket = session.get(Ticket, ticket_id)
@@ -93,8 +100,7 @@ def test_every_part_loads_for_a_lead(
     assert window.actor is not None and window.actor.is_lead
     assert window.agent_label.text() == window.actor.name
     assert window.workload_dock is not None  # a lead sees the workload view
-    window.sidebar.select_key("all_open")
-    settle(qtbot, window)
+    show_view(qtbot, window, "all_open")
     with demo_db.read() as session:
         open_count = len(
             session.scalars(
@@ -119,10 +125,9 @@ def test_keyboard_triage_open_claim_categorise_resolve_next(
 ) -> None:
     window = make_window(AGENT_EMAIL)
     qtbot.waitUntil(lambda: window.sidebar.selected_key() == "mine")
-    window.sidebar.select_key("unassigned")
-    settle(qtbot, window)
+    show_view(qtbot, window, "unassigned")
     assert window.model.rowCount() >= 2
-    window.sidebar.select_key("all_open")  # Ctrl+3: claimed tickets stay in this view
+    # Ctrl+3, All open: claimed tickets stay in this view.
     QTest.keyClick(window.view, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: window.sidebar.selected_key() == "all_open")
     settle(qtbot, window)
@@ -173,8 +178,7 @@ def test_another_writer_shows_within_two_seconds_and_the_selection_stays(
     demo_db: Database, make_window: Callable[..., MainWindow], qtbot: QtBot
 ) -> None:
     window = make_window(live=True)
-    window.sidebar.select_key("all_open")
-    settle(qtbot, window)
+    show_view(qtbot, window, "all_open")
     qtbot.waitUntil(lambda: window.watcher.running)
     selected = select_row(qtbot, window, 2)
     other_row = next(
@@ -214,8 +218,7 @@ def test_customer_panel_shows_the_selected_tickets_customer(
     demo_db: Database, make_window: Callable[..., MainWindow], qtbot: QtBot
 ) -> None:
     window = make_window()
-    window.sidebar.select_key("all_open")
-    settle(qtbot, window)
+    show_view(qtbot, window, "all_open")
     for row in (0, 3):
         ticket_id = select_row(qtbot, window, row)
         with demo_db.read() as session:
@@ -239,8 +242,7 @@ def test_markup_in_a_subject_stays_literal(
         created = tickets.create_ticket(session, lead, subject=hostile, body_text="body")
         ticket_id = created.id
     window = make_window()
-    window.sidebar.select_key("all_open")
-    settle(qtbot, window)
+    show_view(qtbot, window, "all_open")
     window.open_ticket(ticket_id)
     qtbot.waitUntil(lambda: window.conversation.ticket_id == ticket_id and tasks.is_idle())
     index = window.model.index_of(ticket_id, Column.SUBJECT)
@@ -254,6 +256,7 @@ def test_shortcuts_dialog_lists_the_triage_keys(
     make_window: Callable[..., MainWindow], qtbot: QtBot
 ) -> None:
     window = make_window()
+    qtbot.waitUntil(lambda: bool(window.sidebar.view_keys()))  # Ctrl+1… follow the views
     settle(qtbot, window)
     window.show_shortcuts()
     dialog = window.findChild(QMessageBox)  # none: the shortcuts dialog is its own class
