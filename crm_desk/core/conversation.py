@@ -26,9 +26,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm_desk.errors import NotFoundError
-from crm_desk.mail.limits import ParseFailure
-from crm_desk.mail.parse import parse_message
-from crm_desk.mail.sanitize import sanitize_html
 from crm_desk.store.models import Agent, Attachment, Blob, Message, Ticket
 
 DEFAULT_LIMIT = 50  # messages shown at first; the view can ask for more
@@ -341,6 +338,12 @@ def _display_html(
     """
     if not stored:
         return None, ()
+    # Imported on first use (on the worker): the parser's libraries are a fifth of the app's
+    # start, and nothing before the first ticket needs them.
+    from crm_desk.mail.limits import ParseFailure
+    from crm_desk.mail.parse import parse_message
+    from crm_desk.mail.sanitize import sanitize_html
+
     stored = stored[:MAX_HTML_CHARS]
     if allow_remote and raw is not None:
         try:
@@ -365,6 +368,8 @@ def _blocked_in_raw(raw: bytes) -> list[str]:
     Only to decide whether to offer "load remote images": the text is decoded simply (URLs are
     ASCII in every charset mail uses for HTML), and what is shown still comes from the parser.
     """
+    from crm_desk.mail.sanitize import sanitize_html
+
     blocked: list[str] = []
     try:
         message = email.message_from_bytes(raw, policy=compat32)

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from crm_desk.core import changes, ingest
 from crm_desk.errors import NotFoundError
-from crm_desk.mail.parse import ParseFailure, parse_message
 from crm_desk.store.models import Agent, Quarantine, utcnow
 
 
@@ -34,6 +33,10 @@ def retry(session: Session, actor: Agent | None, entry_id: int) -> ingest.Ingest
     The entry is kept (marked resolved) so the original bytes and reason stay on record; it
     gives up its IMAP key, which now belongs to the ticket message.
     """
+    # The parser loads on first use: the desktop lists quarantine entries long before (if
+    # ever) it retries one.
+    from crm_desk.mail.parse import ParseFailure, parse_message
+
     entry = get_entry(session, entry_id)
     if entry.resolved_at is not None:
         return ingest.IngestOutcome(None, None, False, reason="already retried successfully")

@@ -7,23 +7,30 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
+from sqlalchemy.exc import DBAPIError
 
 from crm_desk import __version__
 from crm_desk.errors import SchemaError
 from crm_desk.store.db import Database
 
+if TYPE_CHECKING:  # alembic loads only when a schema has to change (a tenth of a start)
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# The newest migration. Opening a database already at it needs no alembic at all; a test
+# checks that this names alembic's head, so a new migration cannot forget to move it.
+SCHEMA_HEAD = "0006"
 # Any constant: serialises concurrent upgrades of one PostgreSQL database by several desktops.
 _PG_UPGRADE_LOCK = 0x63726D01
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return config
@@ -31,6 +38,8 @@ def alembic_config() -> Config:
 
 @cache
 def _scripts() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config())
 
 
@@ -45,7 +54,19 @@ def known_revisions() -> set[str]:
 
 
 def current_revision(connection: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(connection).get_current_revision()
+
+
+def _at_head_already(db: Database) -> bool:
+    """Whether the schema is current, read with plain SQL (no alembic)."""
+    try:
+        with db.engine.connect() as connection:
+            versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    except DBAPIError:  # no such table: a new database, or not ours; the full check says which
+        return False
+    return [row[0] for row in versions] == [SCHEMA_HEAD]
 
 
 @dataclass(frozen=True)
@@ -108,6 +129,8 @@ def upgrade(db: Database, target: str = "head", *, backup: bool = True) -> Upgra
             )
             before = current_revision(connection)  # another desktop may have done it meanwhile
         config.attributes["connection"] = connection
+        from alembic import command
+
         command.upgrade(config, target)
         after = current_revision(connection)
     assert after is not None
@@ -117,6 +140,8 @@ def upgrade(db: Database, target: str = "head", *, backup: bool = True) -> Upgra
 def open_database(url: str, *, upgrade_schema: bool = True) -> Database:
     """Open a database the way the app and the CLI do: upgrade an older schema, refuse a newer."""
     db = Database(url)
+    if _at_head_already(db):
+        return db
     if upgrade_schema:
         upgrade(db)
     else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,8 @@ from crm_desk.errors import SchemaError
 from crm_desk.store.db import Database
 from crm_desk.store.models import Base
 from crm_desk.store.schema import head_revision, open_database, upgrade
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # Rows written at revision 0001 with plain SQL, as a database from that time would hold them.
 FIRST_REVISION_ROWS: list[tuple[str, dict[str, Any]]] = [
@@ -205,3 +209,24 @@ def test_models_match_the_migrations(db: Database) -> None:
             connection, opts={"include_object": include, "compare_type": True}
         )
         assert compare_metadata(context, Base.metadata) == []
+
+
+def test_schema_head_names_the_newest_migration() -> None:
+    from crm_desk.store.schema import SCHEMA_HEAD
+
+    assert head_revision() == SCHEMA_HEAD
+
+
+def test_opening_a_current_database_needs_no_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'current.sqlite3'}"
+    open_database(url).dispose()  # created at the head
+    code = (
+        "import sys\n"
+        "from crm_desk.store.schema import open_database\n"
+        f"open_database({url!r}).dispose()\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert result.stdout.strip() == "False"

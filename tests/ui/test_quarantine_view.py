@@ -16,7 +16,6 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
 from crm_desk.core import ingest, mailboxes
-from crm_desk.core import quarantine as quarantine_service
 from crm_desk.mail.parse import ParsedMessage, ParseFailure
 from crm_desk.store.db import Database
 from crm_desk.store.models import Quarantine, Ticket
@@ -113,7 +112,7 @@ def test_retry_fails_while_the_cause_remains_then_files_the_mail(
     def still_broken(raw: bytes) -> ParsedMessage:
         raise ParseFailure("cannot be parsed (HeaderParseError: still broken)")
 
-    monkeypatch.setattr(quarantine_service, "parse_message", still_broken)
+    monkeypatch.setattr("crm_desk.mail.parse.parse_message", still_broken)  # read at retry
     with qtbot.waitSignal(view.changed):
         view.retry_button.click()
     assert view.result_label.text() == (
