@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from PySide6.QtCore import (
     QByteArray,
-    QItemSelection,
     QLocale,
     QModelIndex,
     QSettings,
@@ -368,7 +367,7 @@ class MainWindow(QMainWindow):
         self.model.dataChanged.connect(self._selected_rows_changed)
         selection = self.view.selectionModel()
         selection.currentRowChanged.connect(self._current_row_changed)
-        selection.selectionChanged.connect(self._selection_changed)
+        selection.selectionChanged.connect(self._selected_rows_changed)
         self.view.activated.connect(lambda _index: self.focus_conversation())
         # Writes: refresh what changed, and tell the feed to look now.
         self.action_bar.changed.connect(self._after_write)
@@ -435,19 +434,10 @@ class MainWindow(QMainWindow):
                 rows.append(row)
         return rows
 
-    def _selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
-        self._selected_rows_changed()
-
     def _selected_rows_changed(self, *_: object) -> None:
         """Tell the actions what is selected, also when the same rows got new data (another
         desktop claimed one): the action bar decides from the rows' owners and versions."""
-        known = {row.id: row for row in self.action_bar.selected_rows()}
-        # A row repainted from an older snapshot (marked read before a refresh) must not take
-        # the action bar back to a version it has already moved past.
-        rows = [
-            row if row.version >= known.get(row.id, row).version else known[row.id]
-            for row in self._selected_rows()
-        ]
+        rows = self._selected_rows()
         self.action_bar.set_tickets(rows)
         if self.workload is not None:
             self.workload.set_tickets(rows)

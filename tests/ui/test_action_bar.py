@@ -116,6 +116,19 @@ def test_claim_then_resolve_change_the_database(
     assert resolved.resolved_at is not None
 
 
+def test_an_older_snapshot_of_the_selection_keeps_the_bars_newer_version(
+    ui_db: Database, team: Team, bar: ActionBar, qtbot: QtBot
+) -> None:
+    act_as(qtbot, bar, team.alice_id)
+    before = rows(ui_db, team.ticket_id)
+    bar.set_tickets(before)
+    run(qtbot, bar, bar.claim_action.trigger)
+    bar.set_tickets(before)  # the queue repaints the row from before the claim
+    assert [row.version for row in bar.selected_rows()] == [2]
+    run(qtbot, bar, bar.resolve_action.trigger)  # not refused as stale
+    assert ticket(ui_db, team.ticket_id).status == "resolved"
+
+
 def test_claim_lost_to_another_agent_names_the_owner_and_refreshes(
     ui_db: Database, team: Team, bar: ActionBar, qtbot: QtBot
 ) -> None:

@@ -236,8 +236,17 @@ class ActionBar(QToolBar):
         self.reload_choices()
 
     def set_tickets(self, rows: Sequence[TicketRow]) -> None:
-        """The selection, as the queue shows it (versions included)."""
-        self._rows = list(rows)
+        """The selection, as the queue shows it (versions included).
+
+        A row the bar itself has moved past (its own write raised the version, and the queue
+        still shows the older snapshot) keeps the bar's newer copy: the next command must not
+        be refused as stale before the queue has refreshed.
+        """
+        known = {row.id: row for row in self._rows}
+        self._rows = [
+            known[row.id] if row.id in known and known[row.id].version > row.version else row
+            for row in rows
+        ]
         self._update()
 
     def selected_rows(self) -> list[TicketRow]:
