@@ -107,7 +107,6 @@ class MainWindow(QMainWindow):
         self._settings = settings if settings is not None else QSettings(ORGANIZATION, APPLICATION)
         self._error_box: QMessageBox | None = None
         self._open_ticket_id: int | None = None
-        self._update_title()
         agent_id = actor.id if actor else None
         is_lead = bool(actor and actor.is_lead)
 
@@ -139,6 +138,7 @@ class MainWindow(QMainWindow):
         self.quarantine_view.set_actor(agent_id)
         self.presence_bar = PresenceBar(db, agent_id, self)
         self.conversation = ConversationView(db, self._settings, self)
+        self._update_title()
         self.customer_panel = CustomerPanel(db, self)
         self.customer_panel.set_actor(agent_id)
         self.action_bar = ActionBar(db, self)
@@ -466,8 +466,7 @@ class MainWindow(QMainWindow):
     def _update_title(self) -> None:
         """The open ticket and the database; a window title is always plain text."""
         base = self.tr("crm-desk — {}").format(self._db.describe())
-        conversation = getattr(self, "conversation", None)
-        loaded = conversation.conversation if conversation is not None else None
+        loaded = self.conversation.conversation
         if loaded is not None and loaded.ticket_id == self._open_ticket_id:
             base = f"#{loaded.ticket_id} {loaded.subject} — {base}"
         self.setWindowTitle(base)

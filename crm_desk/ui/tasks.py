@@ -286,3 +286,49 @@ class Op(Generic[T]):
                 report_error(outcome.error)
         except Exception as exc:  # a bug in a callback is shown, not swallowed by Qt
             report_error(exc)
+
+
+class OneAtATime(Generic[T]):
+    """Reloads that must not overlap: while one runs, any number of further requests merge
+    into one more run when it ends (a burst of change-feed events costs two reads, not ten).
+
+    ``prepare`` is called on the GUI thread for each run and returns the worker function and
+    the callback for its result, both closing over the parameters of that moment. A failure
+    goes to the one error handler and drops the merged request: a dead database is not asked
+    again in a loop, and the next request (the next change) tries afresh.
+    """
+
+    def __init__(
+        self, parent: QObject, prepare: Callable[[], tuple[Callable[[], T], Callable[[T], None]]]
+    ) -> None:
+        self._parent = parent
+        self._prepare = prepare
+        self._running = False
+        self._again = False
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def request(self) -> None:
+        if self._running:
+            self._again = True
+            return
+        self._running = True
+        fn, show = self._prepare()
+
+        def landed(value: T) -> None:
+            self._finish()
+            show(value)
+
+        def failed(exc: BaseException) -> None:
+            self._running = self._again = False
+            report_error(exc)
+
+        Op(self._parent, fn).on_success(landed).on_failure(failed).start()
+
+    def _finish(self) -> None:
+        self._running = False
+        if self._again:
+            self._again = False
+            self.request()

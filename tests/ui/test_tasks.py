@@ -191,3 +191,51 @@ def test_shutdown_drops_queued_ops(qtbot: QtBot, parent: QObject) -> None:
     with qtbot.waitSignal(tasks.task_manager().idle, timeout=5_000):
         pass
     assert delivered == []
+
+
+def test_one_at_a_time_merges_requests_made_while_running(qtbot: QtBot, parent: QObject) -> None:
+    gate = threading.Event()
+    runs: list[int] = []
+    shown: list[int] = []
+
+    def prepare() -> tuple[Callable[[], int], Callable[[int], None]]:
+        number = len(runs) + 1
+        runs.append(number)
+
+        def work() -> int:
+            gate.wait(5)
+            return number
+
+        return work, shown.append
+
+    loads = tasks.OneAtATime[int](parent, prepare)
+    loads.request()
+    loads.request()  # while the first runs: merged …
+    loads.request()  # … into one more run
+    assert loads.running and runs == [1]
+    gate.set()
+    qtbot.waitUntil(lambda: shown == [1, 2] and not loads.running)
+    assert runs == [1, 2]
+
+
+def test_one_at_a_time_drops_the_merged_request_after_a_failure(
+    qtbot: QtBot, parent: QObject, reported: list[BaseException]
+) -> None:
+    gate = threading.Event()
+    runs: list[int] = []
+
+    def prepare() -> tuple[Callable[[], int], Callable[[int], None]]:
+        runs.append(1)
+
+        def work() -> int:
+            gate.wait(5)
+            raise ConflictError("the database is gone")
+
+        return work, lambda _value: None
+
+    loads = tasks.OneAtATime[int](parent, prepare)
+    loads.request()
+    loads.request()
+    gate.set()
+    qtbot.waitUntil(lambda: len(reported) == 1 and not loads.running)
+    assert runs == [1]

@@ -8,6 +8,8 @@ disappears by expiry, which no feed row announces. It hides itself when nobody e
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QWidget
 
@@ -43,8 +45,7 @@ class PresenceBar(QFrame):
         self._own_agent_id = own_agent_id
         self._ticket_id: int | None = None
         self._people: list[PresenceInfo] = []
-        self._loading = False
-        self._load_again = False
+        self._reads = tasks.OneAtATime[list[PresenceInfo]](self, self._prepare_read)
 
         self.label = QLabel(self)
         self.label.setObjectName("presenceLabel")
@@ -86,30 +87,22 @@ class PresenceBar(QFrame):
         if self._ticket_id is None:
             self._apply([])
             return
-        if self._loading:
-            self._load_again = True  # coalesced: one read at a time
-            return
-        self._loading = True
+        self._reads.request()  # coalesced: one read at a time
+
+    def _prepare_read(
+        self,
+    ) -> tuple[Callable[[], list[PresenceInfo]], Callable[[list[PresenceInfo]], None]]:
         db, ticket_id, own = self._db, self._ticket_id, self._own_agent_id
 
-        def landed(people: list[PresenceInfo]) -> None:
-            self._finish()
+        def show(people: list[PresenceInfo]) -> None:
             if ticket_id == self._ticket_id:
                 self._apply(people)
 
-        def failed(exc: BaseException) -> None:
-            self._finish()
-            tasks.report_error(exc)
+        def read() -> list[PresenceInfo]:
+            assert ticket_id is not None
+            return _present(db, ticket_id, own)
 
-        tasks.Op(self, lambda: _present(db, ticket_id, own)).on_success(landed).on_failure(
-            failed
-        ).start()
-
-    def _finish(self) -> None:
-        self._loading = False
-        if self._load_again:
-            self._load_again = False
-            self.refresh()
+        return read, show
 
     def _apply(self, people: list[PresenceInfo]) -> None:
         self._people = people

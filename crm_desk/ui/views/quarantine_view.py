@@ -9,6 +9,7 @@ Everything that touches the database or the disk runs in an ``Op``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelection, QLocale, QStandardPaths, Qt, Signal
@@ -67,8 +68,7 @@ class QuarantineView(QWidget):
         self.setObjectName("quarantineView")
         self._db = db
         self._agent_id: int | None = None
-        self._loading = False
-        self._reload_pending = False
+        self._loads = tasks.OneAtATime[list[QuarantineEntry]](self, self._prepare_load)
         self._detail_generation = 0
         self._filed_ticket: int | None = None
         self.busy = False
@@ -172,14 +172,13 @@ class QuarantineView(QWidget):
         self._agent_id = agent_id
 
     def refresh(self) -> None:
-        if self._loading:
-            self._reload_pending = True
-            return
-        self._loading = True
+        self._loads.request()  # coalesced: one more load when this one lands
+
+    def _prepare_load(
+        self,
+    ) -> tuple[Callable[[], list[QuarantineEntry]], Callable[[list[QuarantineEntry]], None]]:
         db, include = self._db, self.show_retried.isChecked()
-        tasks.Op(self, lambda: load_entries(db, include_resolved=include)).on_success(
-            self._landed
-        ).on_failure(self._load_failed).start()
+        return lambda: load_entries(db, include_resolved=include), self._landed
 
     def selected_entry_id(self) -> int | None:
         rows = self.table.selectionModel().selectedRows()
@@ -235,7 +234,6 @@ class QuarantineView(QWidget):
         self.refresh()
 
     def _landed(self, entries: list[QuarantineEntry]) -> None:
-        self._loading = False
         selected = self.selected_entry_id()
         self.model.set_entries(entries)
         if selected is not None and self.selected_entry_id() is None:
@@ -251,14 +249,6 @@ class QuarantineView(QWidget):
         if self.table.selectionModel().selectedRows() == [] and count:
             self.table.selectRow(0)
         self.loaded.emit()
-        if self._reload_pending:
-            self._reload_pending = False
-            self.refresh()
-
-    def _load_failed(self, exc: BaseException) -> None:
-        self._loading = False
-        self._reload_pending = False
-        tasks.report_error(exc)
 
     # --- detail --------------------------------------------------------------------------------
 

@@ -8,6 +8,8 @@ per change. A count refresh keeps the selected view selected and emits nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QTimer, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeView, QWidget
 
@@ -49,8 +51,7 @@ class Sidebar(QTreeView):
         self._agent_id: int | None = None
         self._is_lead = False
         self._generation = 0
-        self._loading = False
-        self._load_again = False
+        self._counts = tasks.OneAtATime[list[ViewCount]](self, self._prepare_counts)
         self._selected_key: str | None = None
         self._wanted_key: str | None = None  # asked for before the views were loaded
         self._restoring = False
@@ -97,10 +98,11 @@ class Sidebar(QTreeView):
 
     def refresh_now(self) -> None:
         self._debounce.stop()
-        if self._loading:
-            self._load_again = True
-            return
-        self._loading = True
+        self._counts.request()
+
+    def _prepare_counts(
+        self,
+    ) -> tuple[Callable[[], list[ViewCount]], Callable[[list[ViewCount]], None]]:
         db, agent_id, is_lead, generation = (
             self._db,
             self._agent_id,
@@ -108,26 +110,13 @@ class Sidebar(QTreeView):
             self._generation,
         )
 
-        def landed(views: list[ViewCount]) -> None:
-            self._finish()
+        def show(views: list[ViewCount]) -> None:
             if generation == self._generation:
                 self.sidebar_model.set_views(views)
                 self._apply_wanted()
                 self.counts_loaded.emit()
 
-        def failed(exc: BaseException) -> None:
-            self._finish()
-            tasks.report_error(exc)
-
-        tasks.Op(self, lambda: _load(db, agent_id, is_lead)).on_success(landed).on_failure(
-            failed
-        ).start()
-
-    def _finish(self) -> None:
-        self._loading = False
-        if self._load_again:
-            self._load_again = False
-            self.refresh_now()
+        return lambda: _load(db, agent_id, is_lead), show
 
     # --- selection -----------------------------------------------------------------------------
 

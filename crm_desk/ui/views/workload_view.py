@@ -17,7 +17,7 @@ shown). Then ``changed(ticket_ids)``; a refusal also goes out as ``failed(messag
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from PySide6.QtCore import QLocale, QModelIndex, QPoint, Qt, QTimer, Signal
@@ -111,8 +111,7 @@ class WorkloadView(QWidget):
         self._agent_id: int | None = None
         self._is_lead = False
         self._selection: list[TicketRow] = []
-        self._loading = False
-        self._reload_pending = False
+        self._loads = tasks.OneAtATime[list[AgentLoad]](self, self._prepare_load)
         self.busy = False
 
         self.model = WorkloadModel(self)
@@ -179,14 +178,13 @@ class WorkloadView(QWidget):
         self._selection = list(rows)
 
     def refresh(self) -> None:
-        if self._loading:
-            self._reload_pending = True  # coalesced: one more load when this one lands
-            return
-        self._loading = True
+        self._loads.request()  # coalesced: one more load when this one lands
+
+    def _prepare_load(
+        self,
+    ) -> tuple[Callable[[], list[AgentLoad]], Callable[[list[AgentLoad]], None]]:
         db = self._db
-        tasks.Op(self, lambda: load_workload(db)).on_success(self._landed).on_failure(
-            self._load_failed
-        ).start()
+        return lambda: load_workload(db), self._landed
 
     def reassign(self, refs: Sequence[TicketRef], agent_id: int | None) -> None:
         """Move ``refs`` to ``agent_id`` (None: back to the queue) in one bulk_assign."""
@@ -205,7 +203,6 @@ class WorkloadView(QWidget):
     # --- loading -------------------------------------------------------------------------------
 
     def _landed(self, rows: list[AgentLoad]) -> None:
-        self._loading = False
         self.model.set_rows(rows)
         open_, pending, overdue = totals(rows)
         number = QLocale().toString
@@ -215,14 +212,6 @@ class WorkloadView(QWidget):
             )
         )
         self.loaded.emit()
-        if self._reload_pending:
-            self._reload_pending = False
-            self.refresh()
-
-    def _load_failed(self, exc: BaseException) -> None:
-        self._loading = False
-        self._reload_pending = False
-        tasks.report_error(exc)
 
     def _reassigned(self, ids: list[int]) -> None:
         self.busy = False
