@@ -7,12 +7,9 @@ An unknown value (a newer schema, a hand-edited row) is shown as it is rather th
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from PySide6.QtCore import QCoreApplication
 
 from crm_desk.store.models import Priority, TicketStatus
-from crm_desk.ui.formatting import format_datetime
 
 
 def _tr(text: str) -> str:
@@ -38,8 +35,3 @@ def priority_label(priority: str) -> str:
         Priority.URGENT: _tr("Urgent"),
     }
     return labels.get(priority, priority)
-
-
-def local_time(value: datetime | None) -> str:
-    """A stored UTC timestamp in the desktop's time zone, in the locale's short format."""
-    return format_datetime(value)

@@ -46,6 +46,7 @@ from crm_desk.ui import tasks
 from crm_desk.ui.actor import Actor
 from crm_desk.ui.icons import icon
 from crm_desk.ui.live import ChangeWatcher, PresenceReporter
+from crm_desk.ui.models.queue_columns import plain_tooltip
 from crm_desk.ui.models.queue_model import (
     ALL_SORT_KEYS,
     DEFAULT_PAGE_SIZE,
@@ -343,7 +344,9 @@ class MainWindow(QMainWindow):
         self.agent_label = _plain_label(self, "agentLabel")
         if self.actor is not None:
             self.agent_label.setText(self.actor.name)
-            self.agent_label.setToolTip(f"{self.actor.name} <{self.actor.email}>")
+            self.agent_label.setToolTip(
+                plain_tooltip(f"{self.actor.name} <{self.actor.email}>") or ""
+            )
         else:
             self.agent_label.setText(self.tr("No agent profile: read only"))
         self.count_label = _plain_label(self, "countLabel")

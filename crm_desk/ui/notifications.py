@@ -142,10 +142,6 @@ class Notifier(QObject):
         """The views whose new tickets are announced (say Unassigned, Mine, the open view)."""
         self._filters = list(filters)
 
-    @property
-    def last_ticket_id(self) -> int | None:
-        return self._last_ticket_id
-
     # --- notifying -----------------------------------------------------------------------------
 
     def on_tickets_created(self, ticket_ids: list[int]) -> None:

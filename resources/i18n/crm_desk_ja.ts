@@ -348,10 +348,6 @@
         <source>Not saved: an unexpected error occurred.</source>
         <translation>保存されませんでした: 予期しないエラーが発生しました。</translation>
     </message>
-    <message>
-        <source>Customer</source>
-        <translation>顧客</translation>
-    </message>
 </context>
 <context>
     <name>DatabaseForm</name>

@@ -25,6 +25,7 @@ from crm_desk.ui.dialogs import mailbox_work
 from crm_desk.ui.dialogs.form_parts import StatusLine, one_line_error
 from crm_desk.ui.dialogs.mailbox_form import MailboxForm, describe_login
 from crm_desk.ui.dialogs.mailbox_work import LoginResult, MailboxInfo
+from crm_desk.ui.models.queue_columns import plain_tooltip
 
 
 class AddMailboxDialog(QDialog):
@@ -135,7 +136,7 @@ class MailboxesPanel(QWidget):
             item = QTreeWidgetItem([info.name, info.address, info.server, state])
             item.setData(0, Qt.ItemDataRole.UserRole, info.name)
             if info.last_error:
-                item.setToolTip(3, info.last_error)  # a tooltip of plain text, never markup
+                item.setToolTip(3, plain_tooltip(info.last_error) or "")  # a server's words
             self.tree.addTopLevelItem(item)
         if found:
             for column in range(self.tree.columnCount() - 1):

@@ -155,9 +155,6 @@ class OrdersModel(QAbstractItemModel):
         self._orders = tuple(orders)
         self.endResetModel()
 
-    def order_at(self, row: int) -> OrderLine:
-        return self._orders[row]
-
     def width_samples(self, column: int) -> list[str]:
         """Texts that include the widest of ``column``, for sizing it without formatting every
         row: the largest amount of each currency, and the longest points line."""

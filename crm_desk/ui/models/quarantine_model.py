@@ -34,7 +34,7 @@ from crm_desk.errors import NotFoundError
 from crm_desk.mail.charsets import decode_header_value
 from crm_desk.store.db import Database
 from crm_desk.store.models import Mailbox, Quarantine
-from crm_desk.ui.labels import local_time
+from crm_desk.ui.formatting import format_datetime
 from crm_desk.ui.models.flat_rows import FlatRowsModel
 from crm_desk.ui.models.queue_model import plain_tooltip
 
@@ -221,7 +221,7 @@ def mailbox_text(entry: QuarantineEntry) -> str:
 def display_text(entry: QuarantineEntry, column: Column) -> str:
     match column:
         case Column.RECEIVED:
-            return local_time(entry.received_at)
+            return format_datetime(entry.received_at)
         case Column.MAILBOX:
             return mailbox_text(entry)
         case Column.FROM:

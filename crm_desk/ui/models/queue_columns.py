@@ -13,7 +13,8 @@ from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import Qt as QtGuiNamespace
 
 from crm_desk.core.queries import TicketRow
-from crm_desk.ui.labels import local_time, priority_label, status_label
+from crm_desk.ui.formatting import format_datetime
+from crm_desk.ui.labels import priority_label, status_label
 
 _ONE_LINE_TOOLTIP = 80  # characters; longer tooltips wrap
 
@@ -101,9 +102,9 @@ def display_text(row: TicketRow, column: Column) -> str:
         case Column.ASSIGNEE:
             return row.assignee_name or row.assignee_email or ""
         case Column.UPDATED:
-            return local_time(row.updated_at)
+            return format_datetime(row.updated_at)
         case Column.DUE:
-            return local_time(row.due_at)
+            return format_datetime(row.due_at)
 
 
 def tooltip_text(row: TicketRow, column: Column) -> str:

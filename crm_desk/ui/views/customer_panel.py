@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from PySide6.QtCore import QCoreApplication, QElapsedTimer, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QElapsedTimer, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -470,8 +470,3 @@ class CustomerPanel(QWidget):
                 self.card.show_card(card)
 
         tasks.Op(self, lambda: _load_card(db, contact_id)).on_success(landed).start()
-
-
-def panel_title() -> str:
-    """The panel's title, for a dock widget or a tab."""
-    return QCoreApplication.translate("CustomerPanel", "Customer")

@@ -233,13 +233,6 @@ class FilterBar(QWidget):
             self._fill_categories()
             self._fill_assignees()
 
-    def set_agent(self, agent_id: int | None) -> None:
-        """Who "Me" is in the assignee control (None: no "Me")."""
-        if agent_id != self._agent_id:
-            self._agent_id = agent_id
-            with QSignalBlocker(self.assignee_combo):
-                self._fill_assignees()
-
     def set_database(self, db: Database) -> None:
         self._db = db
         self.reload_choices()

@@ -8,9 +8,7 @@ small badge says the same in words for those who cannot rely on colour.
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from PySide6.QtCore import QDateTime, QLocale, Qt, Signal
+from PySide6.QtCore import QLocale, Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -24,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from crm_desk.core.conversation import AttachmentInfo, ConversationMessage
 from crm_desk.store.models import Direction
+from crm_desk.ui.formatting import format_datetime
 from crm_desk.ui.thread_reasons import describe_reason
 from crm_desk.ui.views.html_view import HtmlView, LinkOpener, RemoteImages
 
@@ -39,12 +38,6 @@ def plain_label(text: str, name: str, parent: QWidget, *, wrap: bool = False) ->
     label.setWordWrap(wrap)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
-
-
-def local_datetime(value: datetime) -> str:
-    """A stored UTC timestamp in the desktop's time zone, in the locale's short format."""
-    moment = QDateTime.fromMSecsSinceEpoch(int(value.timestamp() * 1000))
-    return QLocale().toString(moment, QLocale.FormatType.ShortFormat)
 
 
 class MessageView(QFrame):
@@ -125,7 +118,7 @@ class MessageView(QFrame):
         row.addWidget(self.from_label, 1)
         if message.is_auto_reply:
             row.addWidget(plain_label(self.tr("Auto-reply"), "autoReplyBadge", self))
-        self.date_label = plain_label(local_datetime(message.created_at), "messageDate", self)
+        self.date_label = plain_label(format_datetime(message.created_at), "messageDate", self)
         row.addWidget(self.date_label)
         self.headers_button = QToolButton(self)
         self.headers_button.setObjectName("headersToggle")

@@ -68,10 +68,6 @@ class PresenceBar(QFrame):
     def people(self) -> list[PresenceInfo]:
         return list(self._people)
 
-    def set_own_agent(self, agent_id: int | None) -> None:
-        self._own_agent_id = agent_id
-        self.refresh()
-
     def show_ticket(self, ticket_id: int | None) -> None:
         if ticket_id == self._ticket_id:
             return
