@@ -131,21 +131,6 @@ def cmd_mailbox_remove(args: argparse.Namespace, db: Database) -> int:
     return 0
 
 
-def mailbox_credentials(mailbox: Mailbox) -> Any:
-    """A callable the sync engine asks for credentials (read from the keyring when needed)."""
-    from crm_desk.mail.imap import Credentials
-
-    name, username, oauth = mailbox.name, mailbox.username or mailbox.address, mailbox.auth
-
-    def read() -> Credentials:
-        secret = secrets.get_secret(secrets.mailbox_account(name))
-        if oauth == "xoauth2":
-            return Credentials(username, secret, "xoauth2")
-        return Credentials(username, secret, "password")
-
-    return read
-
-
 def cmd_mailbox_test(args: argparse.Namespace, db: Database) -> int:
     from crm_desk.core import mailboxes
     from crm_desk.mail import imap
@@ -153,7 +138,7 @@ def cmd_mailbox_test(args: argparse.Namespace, db: Database) -> int:
     with db.read() as session:
         mailbox = mailboxes.by_name(session, args.name)
         settings = imap.ImapSettings.from_mailbox(mailbox)
-        credentials = mailbox_credentials(mailbox)()
+        credentials = imap.credentials_for(mailbox)()
         folders = list(mailbox.folders)
     settings.check_policy()
     with imap.connected(settings, credentials) as client:
@@ -185,6 +170,7 @@ def cmd_sync(args: argparse.Namespace, db: Database) -> int:
     import threading
 
     from crm_desk.core import mailboxes
+    from crm_desk.mail.imap import credentials_for
     from crm_desk.mail.sync import MailboxSync, SyncProgress
 
     with db.read() as session:
@@ -193,7 +179,7 @@ def cmd_sync(args: argparse.Namespace, db: Database) -> int:
             if args.mailbox
             else list(mailboxes.list_mailboxes(session, active_only=True))
         )
-        jobs = [(m.name, m.id, mailbox_credentials(m)) for m in chosen]
+        jobs = [(m.name, m.id, credentials_for(m)) for m in chosen]
     if not jobs:
         print("no mailboxes to sync; add one with `crm-desk mailbox add`", file=sys.stderr)
         return 1

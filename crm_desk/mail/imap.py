@@ -15,7 +15,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -60,6 +60,20 @@ class Credentials:
     username: str
     secret: str
     method: Literal["password", "xoauth2"]
+
+
+def credentials_for(mailbox: Mailbox) -> Callable[[], Credentials]:
+    """What the sync engine calls for a mailbox's login: the secret is read from the keyring
+    only when a connection is made (never kept in the database or in memory for long)."""
+    name, username = mailbox.name, mailbox.username or mailbox.address
+    method: Literal["password", "xoauth2"] = "xoauth2" if mailbox.auth == "xoauth2" else "password"
+
+    def read() -> Credentials:
+        from crm_desk import secrets  # the keyring loads with the first login
+
+        return Credentials(username, secrets.get_secret(secrets.mailbox_account(name)), method)
+
+    return read
 
 
 @dataclass(frozen=True)

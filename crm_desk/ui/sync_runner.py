@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal, SignalInstance, Slot
@@ -77,15 +77,15 @@ class SyncError:
 
 
 def load_jobs(db: Database) -> list[SyncJob]:
-    # Here, not at the top: the keyring loads when a sync starts, not with the window.
-    from crm_desk.cli_mail import mailbox_credentials
+    # Here, not at the top: the mail client loads when a sync starts, not with the window.
+    from crm_desk.mail.imap import credentials_for
 
     with db.read() as session:
         return [
             SyncJob(
                 mailbox.id,
                 mailbox.name,
-                cast("Callable[[], Credentials]", mailbox_credentials(mailbox)),
+                credentials_for(mailbox),
             )
             for mailbox in list_mailboxes(session, active_only=True)
         ]

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from crm_desk import secrets
-from crm_desk.cli_mail import mailbox_credentials
 from crm_desk.core import agents, mailboxes
 from crm_desk.mail import imap
 from crm_desk.store.db import Database
@@ -99,7 +98,7 @@ def try_saved(db: Database, name: str) -> LoginResult:
     with db.read() as session:
         mailbox = mailboxes.by_name(session, name)
         settings = imap.ImapSettings.from_mailbox(mailbox)
-        credentials = mailbox_credentials(mailbox)
+        credentials = imap.credentials_for(mailbox)
         folders = tuple(mailbox.folders)
     return _count_folders(settings, credentials(), folders)
 
