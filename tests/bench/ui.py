@@ -32,8 +32,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,7 @@ from sqlalchemy.engine import make_url
 from crm_desk.core import demo
 from crm_desk.store.models import Ticket
 from crm_desk.store.schema import open_database
-from tests.support.postgres import PostgresCluster, running_cluster
+from tests.bench.foundation import build_demo_database, databases
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRST_PAGE_TARGET_S = 1.5
@@ -118,45 +118,10 @@ class Result:
 def build(url: str, engine: str, size: int) -> None:
     db = open_database(url)
     try:
-        last = [0.0]
-
-        def progress(stage: str, done: int, total: int) -> None:
-            now = time.perf_counter()
-            if done == total or now - last[0] > 10:
-                last[0] = now
-                print(f"    {stage}: {done:,}/{total:,}", file=sys.stderr, flush=True)
-
-        print(f"  building {size:,} tickets on {engine} …", file=sys.stderr, flush=True)
-        built = demo.build_demo(db, tickets=size, progress=progress)
-        print(f"  built in {built.seconds:.0f} s", file=sys.stderr, flush=True)
-        if db.is_postgres:
-            with db.write() as session:
-                session.connection().exec_driver_sql("ANALYZE")
+        seconds = build_demo_database(db, engine, size)
+        print(f"  built in {seconds:.0f} s", file=sys.stderr, flush=True)
     finally:
         db.dispose()
-
-
-@contextmanager
-def databases(
-    engines: list[str], workdir: Path
-) -> Iterator[tuple[Callable[[str, int], str], PostgresCluster | None]]:
-    """A factory of new database URLs, and the PostgreSQL cluster when one is needed (its
-    data directory is dropped from the page cache before a cold start)."""
-    with ExitStack() as stack:
-        cluster: PostgresCluster | None = None
-        if "postgresql" in engines:
-            cluster = stack.enter_context(running_cluster(durable=True))
-
-        def new_url(engine: str, size: int) -> str:
-            if engine == "sqlite":
-                path = workdir / f"bench-{size}.sqlite3"
-                for leftover in workdir.glob(f"{path.name}*"):
-                    leftover.unlink()
-                return f"sqlite:///{path}"
-            assert cluster is not None
-            return cluster.create_database(f"bench_ui_{size}")
-
-        yield new_url, cluster
 
 
 def describe(url: str) -> tuple[str, int]:
@@ -364,7 +329,7 @@ def run_all(args: argparse.Namespace, plan: Plan) -> list[Result]:
             workdir = Path(
                 stack.enter_context(tempfile.TemporaryDirectory(prefix="crm-desk-bench-"))
             )
-        new_url, cluster = stack.enter_context(databases(args.engines, workdir))
+        new_url, cluster = stack.enter_context(databases(args.engines, workdir, "bench-ui"))
         for engine in args.engines:
             for size in sorted(args.sizes):
                 url = new_url(engine, size)
