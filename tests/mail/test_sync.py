@@ -228,6 +228,31 @@ def test_batches_are_cut_by_size() -> None:
     assert list(_split_by_bytes([1, 2, 3, 4, 5], sizes, 25)) == [[1, 2], [3], [4, 5]]
 
 
+def test_big_messages_get_batches_of_their_own(db: Database, mail_account: MailAccount) -> None:
+    server, user = mail_account.server, mail_account.user
+    small = [make_mail(i, kind="plain")[0] for i in range(6)]
+    assert all(len(raw) < 1000 for raw in small)
+    big = make_mail(90, kind="plain")[0] + b"x" * 3000 + b"\r\n"
+    # UIDs 1-2 small, 3 big, 4-6 small, 7 big, 8 small.
+    server.append_many(user, "INBOX", [*small[:2], big, *small[2:5], big, small[5]])
+    mailbox_id = add_sync_mailbox(db, server, user)
+    progress: list[SyncProgress] = []
+    # Messages under 4,000 / 4 bytes need no exact size: four of them fit a batch anyway. The
+    # server names the bigger ones (SEARCH LARGER), and only their sizes are fetched.
+    sync = make_sync(
+        db, mail_account, mailbox_id, batch_size=4, max_batch_bytes=4000,
+        progress=progress.append, parallel=False,
+    )  # fmt: skip
+
+    report = sync.sync_once()
+
+    assert report.folders[0].imported == 8
+    done = [p.done for p in progress if p.stage == "fetching"]
+    # Runs of four UIDs, each cut where small ones (counted as 1,000) and big ones (exact)
+    # pass 4,000 bytes: [1, 2 | 3 | 4], then [5, 6 | 7 | 8].
+    assert done == [2, 3, 4, 6, 7, 8]
+
+
 # --- UIDVALIDITY -----------------------------------------------------------------------------
 
 
