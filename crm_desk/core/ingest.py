@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar, cast
 
-from sqlalchemy import Table, bindparam, select, text
+from sqlalchemy import Table, bindparam, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -432,8 +432,20 @@ def _joined(terms: list[str]) -> str:
 
 
 def _insert_returning_ids(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert ``rows``; their new ids, in order."""
     if not rows:
         return []
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite does not promise RETURNING's row order, so SQLAlchemy would send one INSERT
+        # per row to keep ids in order. The batch holds the database's only write lock
+        # (BEGIN IMMEDIATE) and the tables have no AUTOINCREMENT: the ids SQLite would pick
+        # are max + 1 onward. Naming them lets one executemany insert the whole batch.
+        last = session.scalar(select(func.max(table.c.id))) or 0
+        ids = list(range(last + 1, last + 1 + len(rows)))
+        session.execute(
+            table.insert(), [row | {"id": id_} for row, id_ in zip(rows, ids, strict=True)]
+        )
+        return ids
     statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
     return list(session.scalars(statement, rows))
 
