@@ -6,33 +6,40 @@ holding the GIL. With two child processes each fetching a batch on its own IMAP 
 parsing it, the parent only stores, and a two-core machine stays busy.
 
 Why not always: a child costs a Python interpreter, the parser's imports and an IMAP login
-(about half a second), so a pass with a few new messages (the usual case once a mailbox is in
-sync: IDLE reports one or two) fetches and parses in the caller; only a pass with many new
-messages starts children, and only for that pass.
+(about a quarter of a second), so a pass with a few new messages (the usual case once a mailbox
+is in sync: IDLE reports one or two) fetches and parses in the caller; only a pass with many
+new messages starts children, and only for that pass.
+
+Why plain subprocesses (``python -c`` importing this module) and not ``multiprocessing``: its
+"spawn" and "forkserver" children import the parent's main module again before they run
+anything (the whole CLI with the database layer, or the desktop app with Qt), about half a
+second and tens of MB each; "fork" is unsafe beside the threads a sync runs with. A child
+here imports only the parser, and talks to its parent through two pipes, one pickle per
+request and per answer.
 
 Exactly-once is untouched: children only read (``EXAMINE`` and ``BODY.PEEK``), the parent
 stores batches strictly in UID order and does every server-side action itself, after its
 commit. A child that fails (a dropped connection, a crash, killed) only makes the parent fetch
-and parse that batch itself, and children end soon after their sync process does, however it
-ended.
+and parse that batch itself. A child ends when its parent closes the request pipe, and so also
+when the parent dies, however it died: the kernel closes the pipe then.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
-import multiprocessing
 import os
+import pickle
 import signal
-import threading
-import time
+import subprocess
+import sys
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import IO, Any
 
 from imapclient import IMAPClient
 
@@ -46,7 +53,7 @@ log = logging.getLogger(__name__)
 PARALLEL_MIN_MESSAGES = 400
 # Two children: while the parent stores batch N, batches N+1 and N+2 are fetched and parsed.
 CHILD_PROCESSES = 2
-WATCH_INTERVAL_S = 0.5  # how soon a child notices that its sync process is gone
+CHILD_EXIT_WAIT_S = 5.0  # a child asked to end that has not ended by then is killed
 FETCH_ITEMS = [b"BODY.PEEK[]", b"INTERNALDATE", b"FLAGS", b"RFC822.SIZE"]
 
 
@@ -123,119 +130,163 @@ def parse_fetched(item: RawMail, limits: ParseLimits) -> FetchedMail:
     return FetchedMail(item.uid, item.raw, item.received_at, parsed, None, terms)
 
 
-# --- in a child process ----------------------------------------------------------------------
+# --- in a child process ---------------------------------------------------------------------
+
+# How a child is started: ``sys.executable`` runs this, importing only what fetching needs.
+CHILD_COMMAND = "from crm_desk.mail.fetch_pool import serve_parent; serve_parent()"
 
 
-class _Child:
-    """A child's state: its own connection, opened on first use."""
+def serve_parent() -> None:
+    """A child's life: the folder to read first, then one batch of UIDs after another.
 
+    Answers are ``("ok", [FetchedMail, ...])`` or ``("error", reason)``; an error drops the
+    connection, and the next batch starts on a fresh one. Ends at the end of the requests.
+    """
+    # Ctrl+C in a terminal reaches the whole process group; the parent decides what stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    requests = sys.stdin.buffer
+    # Answers get a descriptor of their own; anything else printed lands on stderr.
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     source: FolderSource
     limits: ParseLimits
+    try:
+        source, limits = pickle.load(requests)
+    except EOFError:
+        return  # the parent gave up before it said what to fetch
     client: IMAPClient | None = None
-
-
-def _child_started(source: FolderSource, limits: ParseLimits, sync_pid: int) -> None:
-    # Ctrl+C in a terminal reaches the whole process group; the sync decides what stops.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(
-        target=_end_with_the_sync, args=(sync_pid,), name="watch-sync", daemon=True
-    ).start()
-    _Child.source, _Child.limits = source, limits
-
-
-def _end_with_the_sync(sync_pid: int) -> None:
-    """End this child soon after the sync process is gone, however it ended (SIGKILL too).
-
-    Nothing else would: the child's parent is the fork server, and the pipes a dead sync
-    leaves behind are also held open by the children themselves, so no end of file arrives.
-    """
-    while _alive(sync_pid):
-        time.sleep(WATCH_INTERVAL_S)
-    os._exit(0)
-
-
-def _alive(pid: int) -> bool:
-    """Whether ``pid`` runs; a killed process its parent has not reaped yet (a zombie) does not."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    except OSError:  # no /proc here: ask the kernel
+    while True:
         try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
-
-
-def _child_client() -> IMAPClient:
-    if _Child.client is None:
-        source = _Child.source
-        client = connect(source.settings, source.credentials)
+            uids: list[int] = pickle.load(requests)
+        except EOFError:
+            break  # the parent is done, or gone
         try:
-            found = int(client.select_folder(source.folder, readonly=True)[b"UIDVALIDITY"])
-        except BaseException:
-            close(client)
-            raise
-        if found != source.uidvalidity:
-            close(client)
-            raise RuntimeError(f"{source.folder} changed UIDVALIDITY during the pass")
-        _Child.client = client
-    return _Child.client
+            if client is None:
+                client = _open_folder(source)
+            answer: tuple[str, Any] = (
+                "ok",
+                [parse_fetched(m, limits) for m in fetch_raw(client, uids)],
+            )
+        except Exception as exc:
+            answer = ("error", f"{type(exc).__name__}: {exc}")
+            if client is not None:
+                close(client)
+                client = None
+        try:
+            pickle.dump(answer, answers, protocol=pickle.HIGHEST_PROTOCOL)
+            answers.flush()
+        except BrokenPipeError:
+            break
+    if client is not None:
+        close(client)
 
 
-def _fetch_and_parse(uids: list[int]) -> list[FetchedMail]:
+def _open_folder(source: FolderSource) -> IMAPClient:
+    client = connect(source.settings, source.credentials)
     try:
-        fetched = fetch_raw(_child_client(), uids)
+        found = int(client.select_folder(source.folder, readonly=True)[b"UIDVALIDITY"])
     except BaseException:
-        if _Child.client is not None:
-            close(_Child.client)  # the next batch starts on a fresh connection
-            _Child.client = None
+        close(client)
         raise
-    return [parse_fetched(item, _Child.limits) for item in fetched]
+    if found != source.uidvalidity:
+        close(client)
+        raise RuntimeError(f"{source.folder} changed UIDVALIDITY during the pass")
+    return client
 
 
 # --- in the parent ---------------------------------------------------------------------------
 
 
-def _child_context() -> multiprocessing.context.BaseContext:
-    """How children start: from a fork server that has imported only this module.
+class ChildFailed(Exception):  # noqa: N818 - a child's state, not the program's error
+    """A child could not fetch a batch (its reason), or died."""
 
-    Never a plain fork: the sync may run beside threads (IDLE, the desktop's Qt), and forking
-    a threaded process can copy a held lock into the child. "spawn" would be safe but starts
-    each child by importing the program's main module again (the whole CLI or app, the
-    database layer included): slower, and tens of MB more per child. The fork server is one
-    small single-threaded process; children fork from it already prepared.
-    """
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")  # not on this platform (Windows)
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    return context
+
+class _Child:
+    """One fetching child process, answering its requests in the order they were sent."""
+
+    def __init__(self, source: FolderSource, limits: ParseLimits) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", CHILD_COMMAND],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=_child_environment(),
+        )
+        # The credentials travel through the pipe, never on the command line or in the
+        # environment, where other local users could read them.
+        self._send((source, limits))
+
+    @property
+    def requests(self) -> IO[bytes]:
+        assert self.process.stdin is not None
+        return self.process.stdin
+
+    def _send(self, request: object) -> None:
+        try:
+            pickle.dump(request, self.requests, protocol=pickle.HIGHEST_PROTOCOL)
+            self.requests.flush()
+        except OSError as exc:  # the child is gone (a broken pipe)
+            raise ChildFailed(f"the fetching process ended ({exc})") from exc
+
+    def request(self, uids: list[int]) -> None:
+        self._send(uids)
+
+    def answer(self) -> list[FetchedMail]:
+        assert self.process.stdout is not None
+        try:
+            kind, value = pickle.load(self.process.stdout)
+        except (EOFError, OSError, pickle.UnpicklingError) as exc:
+            code = self.process.poll()
+            raise ChildFailed(f"the fetching process ended (exit status {code})") from exc
+        if kind != "ok":
+            raise ChildFailed(str(value))
+        result: list[FetchedMail] = value
+        return result
+
+    def end(self) -> None:
+        """End the child and reap it.
+
+        Closing both pipes ends it at once when it waits for a request, and soon when it is
+        fetching a batch: its answer then meets a closed pipe. Only a child that does neither
+        in time (a server that stopped answering) is killed.
+        """
+        for pipe in (self.process.stdin, self.process.stdout):
+            if pipe is not None:
+                with contextlib.suppress(OSError):  # a broken pipe: the child is gone already
+                    pipe.close()
+        try:
+            self.process.wait(CHILD_EXIT_WAIT_S)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _child_environment() -> dict[str, str]:
+    """The parent's environment, with this package importable however the parent found it."""
+    environment = dict(os.environ)
+    package_root = str(Path(__file__).resolve().parents[2])
+    paths = [package_root, *filter(None, environment.get("PYTHONPATH", "").split(os.pathsep))]
+    environment["PYTHONPATH"] = os.pathsep.join(paths)
+    return environment
 
 
 class PendingBatch:
     """A batch being fetched and parsed; ``result()`` waits for it."""
 
-    def __init__(
-        self, uids: list[int], future: Future[list[FetchedMail]] | None, pool: FetchPool
-    ) -> None:
+    def __init__(self, uids: list[int], child: _Child | None, pool: FetchPool) -> None:
         self.uids = uids
-        self._future = future
+        self._child = child
         self._pool = pool
 
     def result(self) -> list[FetchedMail]:
-        return self._pool.collect(self.uids, self._future)
+        return self._pool.collect(self.uids, self._child)
 
 
 class FetchPool:
     """Fetches and parses batches in children (``source`` given) or in the caller.
 
     ``fetch_here`` fetches with the caller's own connection: used without children, and for a
-    batch whose child failed. Use as a context manager: leaving it ends the children.
+    batch whose child failed. Batches must be collected in the order they were submitted.
+    Use as a context manager: leaving it ends the children.
     """
 
     def __init__(
@@ -246,49 +297,49 @@ class FetchPool:
     ) -> None:
         self._limits = limits
         self._fetch_here = fetch_here
-        self._executor: ProcessPoolExecutor | None = None
+        self._children: list[_Child] = []
+        self._submitted = 0
         if source is not None:
-            self._executor = ProcessPoolExecutor(
-                max_workers=CHILD_PROCESSES,
-                mp_context=_child_context(),
-                initializer=_child_started,
-                initargs=(source, limits, os.getpid()),
-            )
+            try:
+                for _ in range(CHILD_PROCESSES):
+                    self._children.append(_Child(source, limits))
+            except (OSError, ChildFailed) as exc:
+                self._give_up_children(exc)
 
     @property
     def ahead(self) -> int:
         """How many batches to keep in flight beyond the one being stored."""
-        return CHILD_PROCESSES if self._executor is not None else 1
+        return CHILD_PROCESSES if self._children else 1
 
     def submit(self, uids: list[int]) -> PendingBatch:
-        future = None
-        if self._executor is not None:
+        child = None
+        if self._children:
+            # Round robin: every child answers in order, so the parent reads them in order.
+            child = self._children[self._submitted % len(self._children)]
+            self._submitted += 1
             try:
-                future = self._executor.submit(_fetch_and_parse, uids)
-            except RuntimeError as exc:  # a broken pool, or one shut down
+                child.request(uids)
+            except ChildFailed as exc:
                 self._give_up_children(exc)
-        return PendingBatch(uids, future, self)
+                child = None
+        return PendingBatch(uids, child, self)
 
-    def collect(
-        self, uids: list[int], future: Future[list[FetchedMail]] | None
-    ) -> list[FetchedMail]:
-        if future is not None:
+    def collect(self, uids: list[int], child: _Child | None) -> list[FetchedMail]:
+        if child is not None and child in self._children:
             try:
-                return future.result()
-            except Exception as exc:  # the child's connection or the child itself failed
+                return child.answer()
+            except ChildFailed as exc:  # the child's connection or the child itself failed
                 self._give_up_children(exc)
         return [parse_fetched(item, self._limits) for item in self._fetch_here(uids)]
 
     def _give_up_children(self, exc: BaseException) -> None:
-        if self._executor is not None:
-            log.warning("background fetching failed (%s); fetching in this process instead", exc)
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+        log.warning("background fetching failed (%s); fetching in this process instead", exc)
+        self.close()
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+        children, self._children = self._children, []
+        for child in children:
+            child.end()
 
     def __enter__(self) -> FetchPool:
         return self

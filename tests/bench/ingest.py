@@ -255,8 +255,8 @@ def _descendants(pid: int) -> list[int]:
 
 class _PeakRss:
     """Samples a child's VmHWM (its own peak RSS) from /proc until it exits, and the summed
-    proportional set size of it and its descendants (the sync's fetch-and-parse children and
-    their fork server count too).
+    proportional set size of it and its descendants (the sync's fetch-and-parse children count
+    too).
 
     ``wait4``'s ru_maxrss would be wrong here: Linux carries the pre-exec high-water mark across
     ``execve``, so a child forked from this (large) Python process reports at least our size.
