@@ -53,8 +53,11 @@ log = logging.getLogger(__name__)
 PARALLEL_MIN_MESSAGES = 400
 # Two children: while the parent stores batch N, batches N+1 and N+2 are fetched and parsed.
 CHILD_PROCESSES = 2
+# Children take a moment to start (an interpreter, the parser's imports, a login: about 0.3 s);
+# meanwhile the caller fetches and parses this many first batches itself.
+BATCHES_BEFORE_CHILDREN = 2
 CHILD_EXIT_WAIT_S = 5.0  # a child asked to end that has not ended by then is killed
-FETCH_ITEMS = [b"BODY.PEEK[]", b"INTERNALDATE", b"FLAGS", b"RFC822.SIZE"]
+FETCH_ITEMS = [b"BODY.PEEK[]", b"INTERNALDATE", b"FLAGS"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,6 +302,7 @@ class FetchPool:
         self._fetch_here = fetch_here
         self._children: list[_Child] = []
         self._submitted = 0
+        self._kept = 0  # of the first batches, how many the caller fetches itself
         if source is not None:
             try:
                 for _ in range(CHILD_PROCESSES):
@@ -313,7 +317,9 @@ class FetchPool:
 
     def submit(self, uids: list[int]) -> PendingBatch:
         child = None
-        if self._children:
+        if self._children and self._kept < BATCHES_BEFORE_CHILDREN:
+            self._kept += 1  # collected (fetched here) while the children start
+        elif self._children:
             # Round robin: every child answers in order, so the parent reads them in order.
             child = self._children[self._submitted % len(self._children)]
             self._submitted += 1
