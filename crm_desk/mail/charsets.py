@@ -641,6 +641,9 @@ def decode_text(data: bytes, declared: str | None, *, hint: str | None = None) -
 # --- headers (RFC 2047) -----------------------------------------------------------------------
 
 _FOLD = re.compile(rb"\r?\n(?=[ \t])")
+# What makes an ASCII header value more than its text: encoded words, JIS escapes, folding.
+_NEEDS_DECODING = re.compile(r"=\?|[\x1b\r\n]")
+_BYTES_WHITESPACE = " \t\n\r\x0b\x0c"  # what bytes.strip() strips (str.strip() strips more)
 _LINE_BREAK = re.compile(rb"[\r\n]+")
 _ENCODED_WORD = re.compile(rb"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
 _NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/]")
@@ -719,6 +722,9 @@ def decode_header_value(raw: str | bytes, *, hint: str | None = None) -> Decoded
     A ``str`` may carry the raw bytes of an 8-bit header as surrogate escapes (what the email
     package's compat32 parser hands out); they are turned back into bytes first. ``hint`` is
     the message's body charset, tried for raw 8-bit text before detection."""
+    if isinstance(raw, str) and raw.isascii() and not _NEEDS_DECODING.search(raw):
+        # Nearly every header of most mail: one plain ASCII line (what the rest would return).
+        return Decoded(raw.strip(_BYTES_WHITESPACE))
     data = raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogateescape")
     data = _LINE_BREAK.sub(b" ", _FOLD.sub(b"", data)).strip()
     if b"=?" not in data:

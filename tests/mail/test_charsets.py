@@ -238,3 +238,21 @@ class TestHeaders:
     def test_broken_words_never_raise(self) -> None:
         for value in ["=?utf-8?B?!!!?=", "=?utf-8?Q?=ZZ?=", "=??B?abc?=", "=?utf-8?B?", "=?"]:
             assert isinstance(decode_header_value(value).text, str)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Re: order A-00012",
+        "  padded\t ",
+        "\x1cfile separator is not whitespace to a mail header\x1f",
+        "Jane Doe <jane@example.com>",
+        "=?utf-8?B?5rOo5paH?=",
+        "folded\r\n continuation",
+        "\x1b$B$3$s$K$A$O\x1b(B",
+        "",
+    ],
+)
+def test_plain_ascii_values_decode_as_their_bytes_do(value: str) -> None:
+    # The shortcut for plain ASCII text must give what the byte path gives.
+    assert decode_header_value(value) == decode_header_value(value.encode("ascii"))
