@@ -430,7 +430,9 @@ class MailboxSync:
                         text_terms=item.text_terms,
                     )
                 )
-            for outcome, queued in zip(ingest_batch(session, items), items, strict=True):
+            # Every key of ``present`` was left out of ``items`` above: none is known yet.
+            outcomes = ingest_batch(session, items, known=set())
+            for outcome, queued in zip(outcomes, items, strict=True):
                 if outcome.quarantined:
                     result.quarantined += 1
                 elif outcome.duplicate:
