@@ -15,6 +15,9 @@ for peak RSS (VmHWM sampled from /proc):
   and with ``FSync no``;
 - ``notmuch new`` (with ``XAPIAN_CJK_NGRAM=1``) indexing the ``FSync yes`` Maildir.
 
+Every contender runs ``--rounds`` times (3 by default), taking turns, on fresh storage each time;
+the report gives median seconds and the range of rates, and ratios of the medians.
+
 Targets: ours >= mbsync with FSync yes, >= 3x (mbsync + notmuch new) combined, peak RSS < 300 MB
 at 100,000 messages. See tests/bench/ingest_README.md.
 """
@@ -22,15 +25,17 @@ at 100,000 messages. See tests/bench/ingest_README.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.header import Header
@@ -300,6 +305,9 @@ class _PeakRss:
 def measure(
     name: str, command: list[str], messages: int, *, env: dict[str, str] | None = None
 ) -> Result:
+    # Whatever the previous contender left to write back (notmuch's index, an unsynced
+    # Maildir) goes to disk now, not during this contender's fsyncs.
+    os.sync()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         process = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=ROOT)
@@ -409,29 +417,72 @@ def bench_notmuch(maildir: Path, messages: int) -> Result:
 # --- the report ------------------------------------------------------------------------------
 
 
-def print_results(results: list[Result], total_bytes: int) -> None:
+def print_results(rounds: dict[str, list[Result]], total_bytes: int) -> None:
+    """Median seconds (and the range of rates) per contender; ratios of the medians."""
+    runs = max(len(results) for results in rounds.values())
     print()
-    print(f"{'':34}{'seconds':>9}{'msg/s':>9}{'peak RSS':>11}")
-    for result in results:
-        print(f"{result.name:34}{result.seconds:9.1f}{result.rate:9.0f}{result.max_rss_mb:8.0f} MB")
-    by_name = {r.name: r for r in results}
-    mbsync = by_name.get("mbsync (FSync yes)")
-    notmuch = by_name.get("notmuch new (CJK n-grams)")
-    print(f"\nmailbox: {results[0].messages} messages, {total_bytes / 2**20:.0f} MiB")
-    for ours in (r for r in results if r.name.startswith("crm-desk")):
+    print(f"{'':34}{'seconds':>9}{'msg/s':>9}{'range':>15}{'peak RSS':>11}")
+    seconds = {n: statistics.median(r.seconds for r in results) for n, results in rounds.items()}
+    messages = next(iter(rounds.values()))[0].messages
+    for name, results in rounds.items():
+        rates = sorted(r.rate for r in results)
+        spread = f"{rates[0]:.0f}–{rates[-1]:.0f}" if len(rates) > 1 else ""
+        memory = max(r.max_rss_mb for r in results)
+        print(
+            f"{name:34}{seconds[name]:9.1f}{messages / seconds[name]:9.0f}{spread:>15}"
+            f"{memory:8.0f} MB"
+        )
+    print(
+        f"\nmailbox: {messages} messages, {total_bytes / 2**20:.0f} MiB; medians of {runs} rounds"
+    )
+    mbsync = seconds.get("mbsync (FSync yes)")
+    notmuch = seconds.get("notmuch new (CJK n-grams)")
+    for name in (n for n in seconds if n.startswith("crm-desk")):
         if mbsync:
-            print(f"{ours.name} / mbsync (FSync yes): {ours.rate / mbsync.rate:.2f}x (target >= 1)")
+            print(f"{name} / mbsync (FSync yes): {mbsync / seconds[name]:.2f}x (target >= 1)")
         if mbsync and notmuch:
-            combined = ours.messages / (mbsync.seconds + notmuch.seconds)
-            print(
-                f"{ours.name} / (mbsync + notmuch new): {ours.rate / combined:.2f}x (target >= 3)"
+            combined = mbsync + notmuch
+            print(f"{name} / (mbsync + notmuch new): {combined / seconds[name]:.2f}x (target >= 3)")
+        no_fsync = seconds.get("mbsync (FSync no)")
+        if no_fsync:
+            print(f"{name} / mbsync (FSync no): {no_fsync / seconds[name]:.2f}x")
+
+
+def run_round(
+    work: Path,
+    mailbox: Mailbox,
+    args: argparse.Namespace,
+    postgres_url: Callable[[], str] | None,
+    py_spy: str | None,
+) -> Iterator[Result]:
+    """Every contender once, each on fresh storage, peers first."""
+    server, user, password, count = mailbox.server, mailbox.user, mailbox.password, mailbox.messages
+    if not args.skip_peers:
+        for fsync in (True, False):
+            result, maildir = bench_mbsync(
+                work / f"mbsync-{fsync}", server, user, password, count, fsync=fsync
             )
+            yield result
+            if fsync:
+                yield bench_notmuch(maildir, count)
+            shutil.rmtree(maildir.parent, ignore_errors=True)
+    database = work / "bench.sqlite3"
+    yield bench_ours("crm-desk → SQLite", f"sqlite:///{database}", mailbox, args.batch_size, py_spy)
+    for path in work.glob("bench.sqlite3*"):
+        path.unlink()
+    if postgres_url is not None:
+        yield bench_ours(
+            "crm-desk → PostgreSQL (durable)", postgres_url(), mailbox, args.batch_size
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--batch-size", type=int, default=200)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="runs of every contender, interleaved (medians)"
+    )
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-peers", action="store_true", help="no mbsync / notmuch")
     parser.add_argument("--py-spy", metavar="SVG", help="record our SQLite run with py-spy")
@@ -441,38 +492,28 @@ def main(argv: list[str] | None = None) -> int:
             if shutil.which(tool) is None:
                 parser.error(f"{tool} not found: apt-get install {package} (or --skip-peers)")
     work = Path(tempfile.mkdtemp(prefix="crm-bench-"))
-    results: list[Result] = []
+    rounds: dict[str, list[Result]] = {}
     try:
-        with running_dovecot(spare_users=0) as server:
+        with running_dovecot(spare_users=0) as server, contextlib.ExitStack() as stack:
             user, password = DEFAULT_USER, DEFAULT_PASSWORD
             started = time.perf_counter()
             total_bytes = fill_maildir(server, user, args.messages)
             print(f"mailbox written in {time.perf_counter() - started:.0f} s", flush=True)
             count = warm_up(server, user)
             assert count == args.messages, f"Dovecot sees {count} messages"
-            if not args.skip_peers:
-                for fsync in (True, False):
-                    result, maildir = bench_mbsync(
-                        work / f"mbsync-{fsync}", server, user, password, count, fsync=fsync
-                    )
-                    results.append(result)
-                    print(result, flush=True)
-                    if fsync:
-                        results.append(bench_notmuch(maildir, count))
-                        print(results[-1], flush=True)
             mailbox = Mailbox(server, user, password, count)
-            sqlite_url = f"sqlite:///{work / 'bench.sqlite3'}"
-            results.append(
-                bench_ours("crm-desk → SQLite", sqlite_url, mailbox, args.batch_size, args.py_spy)
-            )
-            print(results[-1], flush=True)
+            postgres_url = None
             if not args.skip_postgres:
-                with running_cluster(durable=True) as cluster:
-                    url = cluster.create_database()
-                    name = "crm-desk → PostgreSQL (durable)"
-                    results.append(bench_ours(name, url, mailbox, args.batch_size))
-                    print(results[-1], flush=True)
-            print_results(results, total_bytes)
+                cluster = stack.enter_context(running_cluster(durable=True))
+                postgres_url = cluster.create_database
+            for number in range(args.rounds):
+                # Rates move with whatever else the two cores do: contenders take turns, and
+                # the report compares medians.
+                py_spy = args.py_spy if number == 0 else None
+                for result in run_round(work, mailbox, args, postgres_url, py_spy):
+                    print(f"round {number + 1}: {result}", flush=True)
+                    rounds.setdefault(result.name, []).append(result)
+            print_results(rounds, total_bytes)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
