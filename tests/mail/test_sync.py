@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 
 from crm_desk.core import ingest
 from crm_desk.errors import ConfigurationError
+from crm_desk.mail import fetch_pool
 from crm_desk.mail.imap import ConnectError, ImapSettings, LoginFailedError
 from crm_desk.mail.limits import ParseLimits
 from crm_desk.mail.parse import parse_message
@@ -221,6 +222,27 @@ def test_failing_children_leave_the_batches_to_the_sync_process(
     assert "fetching in this process instead" in caplog.text
     assert stored_raw(db) == server.fetch_raw(user, "INBOX")
     assert count(db, Message) == 30
+
+
+def test_children_that_cannot_start_leave_the_batches_to_the_sync_process(
+    db: Database,
+    mail_account: MailAccount,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server, user = mail_account.server, mail_account.user
+    raws = make_conversations(40)
+    server.append_many(user, "INBOX", raws)
+    mailbox_id = add_sync_mailbox(db, server, user)
+    # A child that dies before it reads anything (an interpreter that cannot import us).
+    monkeypatch.setattr(fetch_pool, "CHILD_COMMAND", "import sys; sys.exit(3)")
+    sync = make_sync(db, mail_account, mailbox_id, batch_size=5, parallel=True)
+
+    report = sync.sync_once()
+
+    assert (report.folders[0].imported, report.folders[0].error) == (40, None)
+    assert "fetching in this process instead" in caplog.text
+    assert stored_raw(db) == server.fetch_raw(user, "INBOX")
 
 
 def test_batches_are_cut_by_size() -> None:
