@@ -37,7 +37,6 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
@@ -208,11 +207,11 @@ class _Child:
     """One fetching child process, answering its requests in the order they were sent."""
 
     def __init__(self, source: FolderSource, limits: ParseLimits) -> None:
+        # The parent's import path, as multiprocessing would hand it over: the child finds
+        # this package (and nothing else) wherever the parent found it.
+        command = f"import sys; sys.path[:] = {sys.path!r}; {CHILD_COMMAND}"
         self.process = subprocess.Popen(
-            [sys.executable, "-c", CHILD_COMMAND],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=_child_environment(),
+            [sys.executable, "-c", command], stdin=subprocess.PIPE, stdout=subprocess.PIPE
         )
         # The credentials travel through the pipe, never on the command line or in the
         # environment, where other local users could read them.
@@ -261,15 +260,6 @@ class _Child:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-
-
-def _child_environment() -> dict[str, str]:
-    """The parent's environment, with this package importable however the parent found it."""
-    environment = dict(os.environ)
-    package_root = str(Path(__file__).resolve().parents[2])
-    paths = [package_root, *filter(None, environment.get("PYTHONPATH", "").split(os.pathsep))]
-    environment["PYTHONPATH"] = os.pathsep.join(paths)
-    return environment
 
 
 class PendingBatch:
