@@ -19,7 +19,6 @@ from PySide6.QtCore import (
     QCoreApplication,
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
     Qt,
 )
 from PySide6.QtGui import QGuiApplication, QPalette
@@ -28,18 +27,14 @@ from crm_desk.core.history import DealLine, EarlierTicket, OrderItemLine, OrderL
 from crm_desk.ui.formatting import format_count, format_date, format_datetime, format_money
 from crm_desk.ui.history_labels import deal_stage_label, order_status_label
 from crm_desk.ui.labels import status_label
-from crm_desk.ui.models.flat_rows import FlatRowsModel
+from crm_desk.ui.models.flat_rows import RIGHT_ALIGNED, ROOT, FlatRowsModel, ModelIndex, header_data
 from crm_desk.ui.models.queue_model import plain_tooltip
-
-ModelIndex = QModelIndex | QPersistentModelIndex
-_ROOT = QModelIndex()
 
 # The plain row behind an index: a DealLine, OrderLine, OrderItemLine or EarlierTicket.
 HistoryRowRole = int(Qt.ItemDataRole.UserRole) + 1
 # The ticket number behind a row of the earlier tickets.
 TicketIdRole = int(Qt.ItemDataRole.UserRole) + 2
 
-_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _RIGHT_TOP = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop  # two-line cells
 _ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
@@ -50,14 +45,6 @@ def _tr(text: str) -> str:
 
 def _muted() -> QPalette.ColorRole:
     return QPalette.ColorRole.PlaceholderText
-
-
-def _header(titles: Sequence[str], section: int, orientation: Qt.Orientation, role: int) -> Any:
-    if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(titles):
-        return None
-    if role == Qt.ItemDataRole.DisplayRole:
-        return titles[section]
-    return None
 
 
 # --- deals -------------------------------------------------------------------------------------
@@ -85,9 +72,8 @@ class DealsModel(FlatRowsModel[DealLine]):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if role == Qt.ItemDataRole.TextAlignmentRole and section == DealColumn.AMOUNT:
-            return _RIGHT
-        return _header((_tr("Deal"), _tr("Amount")), section, orientation, role)
+        titles = (_tr("Deal"), _tr("Amount"))
+        return header_data(titles, section, orientation, role, (DealColumn.AMOUNT,))
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= len(self._rows):
@@ -173,7 +159,7 @@ class OrdersModel(QAbstractItemModel):
 
     # --- structure -----------------------------------------------------------------------------
 
-    def index(self, row: int, column: int, parent: ModelIndex = _ROOT) -> QModelIndex:
+    def index(self, row: int, column: int, parent: ModelIndex = ROOT) -> QModelIndex:
         if not 0 <= column < len(OrderColumn) or row < 0:
             return QModelIndex()
         if not parent.isValid():
@@ -197,14 +183,14 @@ class OrdersModel(QAbstractItemModel):
             return QModelIndex()
         return self.createIndex(int(child.internalId()) - 1, 0, _ORDER_ID)
 
-    def rowCount(self, parent: ModelIndex = _ROOT) -> int:
+    def rowCount(self, parent: ModelIndex = ROOT) -> int:
         if not parent.isValid():
             return len(self._orders)
         if parent.internalId() == _ORDER_ID and parent.column() == 0:
             return len(self._orders[parent.row()].items)
         return 0
 
-    def columnCount(self, parent: ModelIndex = _ROOT) -> int:
+    def columnCount(self, parent: ModelIndex = ROOT) -> int:
         return len(OrderColumn)
 
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:
@@ -217,9 +203,8 @@ class OrdersModel(QAbstractItemModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if role == Qt.ItemDataRole.TextAlignmentRole and section == OrderColumn.AMOUNT:
-            return _RIGHT
-        return _header((_tr("Order"), _tr("Amount")), section, orientation, role)
+        titles = (_tr("Order"), _tr("Amount"))
+        return header_data(titles, section, orientation, role, (OrderColumn.AMOUNT,))
 
     # --- content -------------------------------------------------------------------------------
 
@@ -277,7 +262,7 @@ def _item_data(order: OrderLine, item: OrderItemLine, column: OrderColumn, role:
         )
         return plain_tooltip(text)
     if role == Qt.ItemDataRole.TextAlignmentRole and column == OrderColumn.AMOUNT:
-        return _RIGHT
+        return RIGHT_ALIGNED
     if role == Qt.ItemDataRole.ForegroundRole:
         return QGuiApplication.palette().brush(_muted())
     if role == HistoryRowRole:
@@ -338,7 +323,7 @@ class EarlierTicketsModel(FlatRowsModel[EarlierTicket]):
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         titles = (_tr("Subject"), _tr("Status"), _tr("Created"))
-        return _header(titles, section, orientation, role)
+        return header_data(titles, section, orientation, role)
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= len(self._rows):

@@ -22,8 +22,6 @@ from typing import Any
 from PySide6.QtCore import (
     QCoreApplication,
     QLocale,
-    QModelIndex,
-    QPersistentModelIndex,
     Qt,
 )
 from PySide6.QtGui import QFont
@@ -35,11 +33,8 @@ from crm_desk.mail.charsets import decode_header_value
 from crm_desk.store.db import Database
 from crm_desk.store.models import Mailbox, Quarantine
 from crm_desk.ui.formatting import format_datetime
-from crm_desk.ui.models.flat_rows import FlatRowsModel
+from crm_desk.ui.models.flat_rows import RIGHT_ALIGNED, FlatRowsModel, ModelIndex, header_data
 from crm_desk.ui.models.queue_model import plain_tooltip
-
-ModelIndex = QModelIndex | QPersistentModelIndex
-_ROOT = QModelIndex()
 
 HEADER_PREVIEW_BYTES = 64 * 1024
 RAW_PREVIEW_BYTES = 256 * 1024
@@ -249,7 +244,7 @@ class QuarantineModel(FlatRowsModel[QuarantineEntry]):
                 return plain_tooltip(display_text(entry, column))
             return None
         if role == Qt.ItemDataRole.TextAlignmentRole and column == Column.SIZE:
-            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+            return RIGHT_ALIGNED
         if role == Qt.ItemDataRole.FontRole and entry.resolved_at is not None:
             font = QFont()
             font.setItalic(True)  # retried successfully, kept on record
@@ -261,13 +256,8 @@ class QuarantineModel(FlatRowsModel[QuarantineEntry]):
     def headerData(  # Qt's name
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(Column):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return column_title(Column(section))
-        if role == Qt.ItemDataRole.TextAlignmentRole and section == Column.SIZE:
-            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-        return None
+        titles = [column_title(column) for column in Column]
+        return header_data(titles, section, orientation, role, (Column.SIZE,))
 
     def entry_at(self, row: int) -> QuarantineEntry:
         return self._rows[row]

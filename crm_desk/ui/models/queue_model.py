@@ -30,7 +30,6 @@ from PySide6.QtCore import (
     QMimeData,
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
     Qt,
     Signal,
 )
@@ -46,6 +45,7 @@ from crm_desk.core.queue_search import (
 )
 from crm_desk.store.db import Database
 from crm_desk.ui import tasks
+from crm_desk.ui.models.flat_rows import RIGHT_ALIGNED, ROOT, ModelIndex, header_data
 from crm_desk.ui.models.queue_columns import (
     ALL_SORT_KEYS,
     SORT_KEYS,
@@ -74,8 +74,6 @@ __all__ = [
     "tooltip_text",
 ]
 
-ModelIndex = QModelIndex | QPersistentModelIndex
-_ROOT = QModelIndex()
 
 # The row object behind a row, for views and actions: ``index.data(TicketRowRole)``.
 TicketRowRole = int(Qt.ItemDataRole.UserRole) + 1
@@ -193,10 +191,10 @@ class QueueModel(QAbstractTableModel):
 
     # --- Qt model API --------------------------------------------------------------------------
 
-    def rowCount(self, parent: ModelIndex = _ROOT) -> int:  # Qt's name
+    def rowCount(self, parent: ModelIndex = ROOT) -> int:  # Qt's name
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: ModelIndex = _ROOT) -> int:  # Qt's name
+    def columnCount(self, parent: ModelIndex = ROOT) -> int:  # Qt's name
         return 0 if parent.isValid() else len(Column)
 
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:
@@ -221,7 +219,7 @@ class QueueModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return plain_tooltip(tooltip_text(row, column))
         if role == Qt.ItemDataRole.TextAlignmentRole and column == Column.NUMBER:
-            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+            return RIGHT_ALIGNED
         if role == TicketRowRole:
             return row
         return None
@@ -229,13 +227,8 @@ class QueueModel(QAbstractTableModel):
     def headerData(  # Qt's name
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(Column):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return column_title(Column(section))
-        if role == Qt.ItemDataRole.TextAlignmentRole and section == Column.NUMBER:
-            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-        return None
+        titles = [column_title(column) for column in Column]
+        return header_data(titles, section, orientation, role, (Column.NUMBER,))
 
     def canFetchMore(self, parent: ModelIndex) -> bool:  # Qt's name
         return not parent.isValid() and not self._busy and self._cursor is not None

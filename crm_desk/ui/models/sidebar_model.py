@@ -21,7 +21,6 @@ from PySide6.QtCore import (
     QLocale,
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
     Qt,
 )
 from PySide6.QtGui import QFont
@@ -29,10 +28,8 @@ from PySide6.QtGui import QFont
 from crm_desk.core import views as core_views
 from crm_desk.core.queries import TicketFilter
 from crm_desk.core.views import ViewCount
+from crm_desk.ui.models.flat_rows import RIGHT_ALIGNED, ROOT, ModelIndex
 from crm_desk.ui.models.queue_model import plain_tooltip
-
-ModelIndex = QModelIndex | QPersistentModelIndex
-_ROOT = QModelIndex()
 
 ViewSpecRole = int(Qt.ItemDataRole.UserRole) + 1  # the ViewSpec of a view row
 CountRole = int(Qt.ItemDataRole.UserRole) + 2  # its count, an int
@@ -130,26 +127,26 @@ class SidebarModel(QAbstractItemModel):
 
     # --- Qt model API --------------------------------------------------------------------------
 
-    def index(self, row: int, column: int, parent: ModelIndex = _ROOT) -> QModelIndex:
+    def index(self, row: int, column: int, parent: ModelIndex = ROOT) -> QModelIndex:
         if not self.hasIndex(row, column, parent):
             return QModelIndex()
         if not parent.isValid():
             return self.createIndex(row, column, 0)
         return self.createIndex(row, column, parent.row() + 1)
 
-    def parent(self, child: ModelIndex = _ROOT) -> QModelIndex:  # type: ignore[override]
+    def parent(self, child: ModelIndex = ROOT) -> QModelIndex:  # type: ignore[override]
         if not child.isValid() or child.internalId() == 0:
             return QModelIndex()
         return self.createIndex(child.internalId() - 1, 0, 0)
 
-    def rowCount(self, parent: ModelIndex = _ROOT) -> int:  # Qt's name
+    def rowCount(self, parent: ModelIndex = ROOT) -> int:  # Qt's name
         if not parent.isValid():
             return len(self._sections)
         if parent.internalId() == 0 and parent.column() == 0:
             return len(self._sections[parent.row()].items)
         return 0
 
-    def columnCount(self, parent: ModelIndex = _ROOT) -> int:  # Qt's name
+    def columnCount(self, parent: ModelIndex = ROOT) -> int:  # Qt's name
         return _COLUMNS
 
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:
@@ -177,7 +174,7 @@ class SidebarModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.ToolTipRole and column == NAME_COLUMN:
             return plain_tooltip(item.detail or item.spec.title)
         if role == Qt.ItemDataRole.TextAlignmentRole and column == COUNT_COLUMN:
-            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+            return RIGHT_ALIGNED
         if role == ViewSpecRole:
             return item.spec
         if role == CountRole:

@@ -33,18 +33,14 @@ from PySide6.QtCore import (
     QMimeData,
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
     Qt,
     Signal,
 )
 from PySide6.QtGui import QFont
 
 from crm_desk.core.workload import AgentLoad
-from crm_desk.ui.models.flat_rows import FlatRowsModel
+from crm_desk.ui.models.flat_rows import RIGHT_ALIGNED, FlatRowsModel, ModelIndex, header_data
 from crm_desk.ui.models.queue_model import plain_tooltip
-
-ModelIndex = QModelIndex | QPersistentModelIndex
-_ROOT = QModelIndex()
 
 TICKET_IDS_MIME = "application/x-crm-desk-ticket-ids"
 MAX_DRAGGED_TICKETS = 1000  # what bulk_assign takes at once
@@ -211,7 +207,7 @@ class WorkloadModel(FlatRowsModel[AgentLoad]):
                 return plain_tooltip(display_text(load, Column.OLDEST_TICKET))
             return None
         if role == Qt.ItemDataRole.TextAlignmentRole and column in _NUMBERS:
-            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+            return RIGHT_ALIGNED
         if role == Qt.ItemDataRole.FontRole and column == Column.OVERDUE and load.overdue:
             font = QFont()
             font.setBold(True)  # what needs the lead's attention first
@@ -223,13 +219,8 @@ class WorkloadModel(FlatRowsModel[AgentLoad]):
     def headerData(  # Qt's name
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(Column):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return column_title(Column(section))
-        if role == Qt.ItemDataRole.TextAlignmentRole and Column(section) in _NUMBERS:
-            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-        return None
+        titles = [column_title(column) for column in Column]
+        return header_data(titles, section, orientation, role, _NUMBERS)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if not 0 <= column < len(Column):
