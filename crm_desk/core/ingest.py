@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar, cast
 
-from sqlalchemy import Table, bindparam, func, select, text
+from sqlalchemy import Table, bindparam, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,7 @@ from crm_desk.core import agents, changes, form_mail, search, team_settings
 from crm_desk.core import threading as thread_rules
 from crm_desk.core.customers import company_id_for
 from crm_desk.errors import ValidationError
+from crm_desk.store.bulk import next_id
 from crm_desk.store.models import (
     PRIORITY_RANK,
     Attachment,
@@ -445,8 +446,8 @@ def _insert_returning_ids(session: Session, table: Any, rows: list[dict[str, Any
         # per row to keep ids in order. The batch holds the database's only write lock
         # (BEGIN IMMEDIATE) and the tables have no AUTOINCREMENT: the ids SQLite would pick
         # are max + 1 onward. Naming them lets one executemany insert the whole batch.
-        last = session.scalar(select(func.max(table.c.id))) or 0
-        ids = list(range(last + 1, last + 1 + len(rows)))
+        first = next_id(session, table.name)
+        ids = list(range(first, first + len(rows)))
         session.execute(
             table.insert(), [row | {"id": id_} for row, id_ in zip(rows, ids, strict=True)]
         )
